@@ -1,0 +1,43 @@
+"""The Python interface: ``load`` a definition, then ``run`` it or look at its ``plan``.
+
+>>> import aiindex_dsl
+>>> index = aiindex_dsl.load("indices/us_china.aix")   # doctest: +SKIP
+>>> index.run().composite()                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from .checks import check
+from .compile import plan
+from .compose import load_file
+from .ir import Index
+from .results import Results
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A checked index definition, ready to run."""
+
+    ir: Index
+
+    @property
+    def id(self) -> str:
+        """The index's id."""
+        return self.ir.id
+
+    def plan(self) -> pl.LazyFrame:
+        """The whole computation as one Polars LazyFrame (nothing is read yet)."""
+        return plan(self.ir)
+
+    def run(self) -> Results:
+        """Load the data and compute every score, contribution and rank."""
+        return Results(self.ir, self.plan().collect())
+
+
+def load(path: str) -> Definition:
+    """Parse, compose and check a ``.aix`` file; raise every problem found."""
+    return Definition(check(load_file(str(path))))

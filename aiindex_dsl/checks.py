@@ -1,0 +1,526 @@
+"""Checks of a composed index: every problem of a definition, not just the first.
+
+Each check is a function that takes the :class:`~aiindex_dsl.ir.Index` and
+yields :class:`~aiindex_dsl.diagnostics.Diagnostic` records; :data:`CHECKS`
+lists them in the order their findings are reported.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterator
+
+from .diagnostics import AixError, Diagnostic, did_you_mean
+from .ir import (
+    AGGREGATIONS,
+    DIRECTIONS,
+    FORMATS,
+    FUNCTIONS,
+    IMPUTATIONS,
+    LAYOUTS,
+    NORMALIZATIONS,
+    ROLLUPS,
+    TRANSFORMS,
+    TREATMENTS,
+    WEIGHT_MODES,
+    Binary,
+    Call,
+    Index,
+    Node,
+    Ref,
+    Unary,
+)
+
+WEIGHT_TOLERANCE = 1e-6
+METHODS = {
+    "aggregate": AGGREGATIONS,
+    "transform": TRANSFORMS,
+    "direction": DIRECTIONS,
+    "impute": IMPUTATIONS,
+    "treat": TREATMENTS,
+    "weights": WEIGHT_MODES,
+}
+
+
+def check(index: Index) -> Index:
+    """Return the index unchanged if it is consistent; raise every problem if not."""
+    problems = [problem for rule in CHECKS for problem in rule(index)]
+    if problems:
+        raise AixError(problems)
+    return index
+
+
+def duplicate_ids(index: Index) -> Iterator[Diagnostic]:
+    """Two nodes, units, sources or variables with the same id."""
+    groups = {
+        "node": list(index.nodes()),
+        "unit": list(index.units) + list(index.groups),
+        "source": list(index.sources),
+        "variable": list(index.variables),
+    }
+    for kind, items in groups.items():
+        first: dict[str, object] = {}
+        for item in items:
+            key = getattr(item, "id", None) or item.code
+            if key in first:
+                line = first[key].span.line if first[key].span else "?"
+                yield Diagnostic(
+                    "E210",
+                    f"the {kind} id `{key}` is used twice",
+                    item.span,
+                    (f"it is first declared at line {line}; ids must be unique",),
+                )
+            else:
+                first[key] = item
+
+
+def unknown_sources(index: Index) -> Iterator[Diagnostic]:
+    """A reference to a source that is not declared."""
+    known = [s.id for s in index.sources]
+    refs = [(n.data or n.score_from) for n in index.nodes()]
+    refs += list(index.variables)
+    if index.units_from is not None:
+        refs.append(index.units_from)
+    for node in index.nodes():
+        for cited in node.cites:
+            if cited not in known:
+                yield Diagnostic(
+                    "E211",
+                    f"`{node.id}` cites `{cited}`, which is not a source",
+                    node.span,
+                    did_you_mean(cited, known)
+                    or ("declare it with `source NAME { ... }`",),
+                )
+    for ref in refs:
+        if ref is not None and ref.source not in known:
+            yield Diagnostic(
+                "E211",
+                f"no source is called `{ref.source}`",
+                ref.span,
+                did_you_mean(ref.source, known)
+                or ("declare it with `source NAME { ... }`",),
+            )
+
+
+def unknown_references(index: Index) -> Iterator[Diagnostic]:
+    """An expression naming something that is neither an indicator nor a variable."""
+    known = [n.id for n in index.indicators()] + [v.id for v in index.variables]
+    for node in index.nodes():
+        if node.derive is None:
+            continue
+        for ref in _refs(node.derive.expr):
+            if ref.name not in known:
+                yield Diagnostic(
+                    "E212",
+                    f"`{node.id}` is derived from `{ref.name}`, which is not "
+                    "an indicator or a variable",
+                    ref.span or node.derive.span,
+                    did_you_mean(ref.name, known),
+                )
+            elif ref.name == node.id:
+                yield Diagnostic(
+                    "E213",
+                    f"`{node.id}` is derived from itself",
+                    ref.span,
+                    ("derive it from other indicators or variables",),
+                )
+        yield from _unknown_functions(node)
+
+
+def _refs(expr) -> Iterator[Ref]:
+    if isinstance(expr, Ref):
+        yield expr
+    elif isinstance(expr, Unary):
+        yield from _refs(expr.operand)
+    elif isinstance(expr, Call):
+        yield from _refs(expr.argument)
+    elif isinstance(expr, Binary):
+        yield from _refs(expr.left)
+        yield from _refs(expr.right)
+
+
+def _calls(expr) -> Iterator[Call]:
+    if isinstance(expr, Call):
+        yield expr
+        yield from _calls(expr.argument)
+    elif isinstance(expr, Unary):
+        yield from _calls(expr.operand)
+    elif isinstance(expr, Binary):
+        yield from _calls(expr.left)
+        yield from _calls(expr.right)
+
+
+def _unknown_functions(node: Node) -> Iterator[Diagnostic]:
+    for call in _calls(node.derive.expr):
+        if call.function not in FUNCTIONS:
+            yield Diagnostic(
+                "E214",
+                f"`{call.function}` is not a function aix knows",
+                call.span,
+                did_you_mean(call.function, FUNCTIONS)
+                + (f"the functions are {', '.join(FUNCTIONS)}",),
+            )
+
+
+def unknown_units(index: Index) -> Iterator[Diagnostic]:
+    """Groups and expectations that name units the index does not have."""
+    codes = [u.code for u in index.units] + [g.code for g in index.groups]
+    for group in index.groups:
+        for member in group.members:
+            if member not in codes:
+                yield Diagnostic(
+                    "E215",
+                    f"group `{group.code}` lists `{member}`, which is not a unit",
+                    group.span,
+                    did_you_mean(member, codes),
+                )
+    if index.units_from is not None:
+        return
+    for expectation in index.expectations:
+        if expectation.unit not in codes:
+            yield Diagnostic(
+                "E216",
+                f"the expectation names unit `{expectation.unit}`, which the "
+                "index does not have",
+                expectation.span,
+                did_you_mean(expectation.unit, codes),
+            )
+
+
+def unknown_nodes(index: Index) -> Iterator[Diagnostic]:
+    """Expectations about nodes the tree does not have."""
+    ids = [n.id for n in index.root.walk()] + ["composite"]
+    for expectation in index.expectations:
+        if expectation.node not in ids:
+            yield Diagnostic(
+                "E217",
+                f"the expectation names `{expectation.node}`, which is not a node "
+                "of the tree",
+                expectation.span,
+                did_you_mean(expectation.node, ids)
+                or ("use `composite` for the index",),
+            )
+
+
+def group_membership(index: Index) -> Iterator[Diagnostic]:
+    """Groups that share members, or units that no group takes when groups exist."""
+    if not index.groups:
+        return
+    owners = Counter(m for g in index.groups for m in g.members)
+    for group in index.groups:
+        for member in group.members:
+            if owners[member] > 1:
+                others = [
+                    g.code
+                    for g in index.groups
+                    if member in g.members and g is not group
+                ]
+                yield Diagnostic(
+                    "E218",
+                    f"unit `{member}` belongs to `{group.code}` and to `{others[0]}`",
+                    group.span,
+                    ("a unit may belong to one group only",),
+                )
+                owners[member] = 1
+    group_codes = {g.code for g in index.groups}
+    for unit in index.units:
+        if unit.code not in owners and unit.code not in group_codes:
+            yield Diagnostic(
+                "E219",
+                f"unit `{unit.code}` belongs to no group",
+                unit.span,
+                (
+                    "add it to the `members` of one of: "
+                    + ", ".join(sorted(group_codes)),
+                ),
+            )
+
+
+def weights(index: Index) -> Iterator[Diagnostic]:
+    """Non-positive weights, and sibling weights that do not sum to 100%."""
+    for node in index.root.walk():
+        if node.weight is not None and node.weight.value <= 0:
+            yield Diagnostic(
+                "E220",
+                f"`{node.id}` has a weight of {node.weight.value:g}",
+                node.weight.span,
+                ("weights must be positive; remove the node to leave it out",),
+            )
+        yield from _sibling_weights(index, node)
+
+
+def _sibling_weights(index: Index, node: Node) -> Iterator[Diagnostic]:
+    weighted = [c for c in node.children if c.weight is not None]
+    if not weighted:
+        return
+    if len(weighted) < len(node.children):
+        missing = [c.id for c in node.children if c.weight is None]
+        yield Diagnostic(
+            "E221",
+            f"some children of `{node.id}` have weights and some do not",
+            node.span,
+            (f"give a weight to: {', '.join(missing)}",),
+        )
+        return
+    if _weight_mode(index, node) == "relative":
+        return
+    total = sum(c.weight.fraction for c in weighted)
+    if abs(total - 1) > WEIGHT_TOLERANCE:
+        listing = ", ".join(f"{c.id} {_shown(c.weight)}" for c in weighted)
+        yield Diagnostic(
+            "E222",
+            f"the weights under `{node.id}` sum to {total * 100:.6g}%, not 100%",
+            node.span,
+            (listing, "fix them, or write `weights relative` to rescale them"),
+        )
+
+
+def _shown(weight) -> str:
+    return f"{weight.value:g}%" if weight.percent else f"{weight.value:g}"
+
+
+def _weight_mode(index: Index, node: Node) -> str:
+    path = _path_to(index.root, node.id) or [index.root]
+    for ancestor in reversed(path):
+        if ancestor.weights is not None:
+            return ancestor.weights.value
+    return "absolute"
+
+
+def _path_to(root: Node, node_id: str) -> list[Node] | None:
+    if root.id == node_id:
+        return [root]
+    for child in root.children:
+        path = _path_to(child, node_id)
+        if path:
+            return [root] + path
+    return None
+
+
+def anchors(index: Index) -> Iterator[Diagnostic]:
+    """Anchors that coincide, and transforms the anchors cannot take."""
+    for node in index.root.walk():
+        norm = node.normalization
+        if norm is None or norm.anchors is None:
+            continue
+        worst, best = norm.anchors.worst, norm.anchors.best
+        if worst == best:
+            yield Diagnostic(
+                "E223",
+                f"the anchors of `{node.id}` are equal (worst = best = {worst:g})",
+                norm.span,
+                ("the best anchor must differ from the worst",),
+            )
+        if not all(math.isfinite(v) for v in (worst, best)):
+            yield Diagnostic("E224", "anchors must be finite numbers", norm.span)
+    yield from _transform_domains(index)
+
+
+def _transform_domains(index: Index) -> Iterator[Diagnostic]:
+    for node in index.root.walk():
+        transform = _in_force(index, node, "transform")
+        norm = _in_force(index, node, "normalization")
+        if transform is None or norm is None or norm.anchors is None:
+            continue
+        low = min(norm.anchors.worst, norm.anchors.best)
+        if transform.value in ("log", "log10") and low <= 0:
+            yield Diagnostic(
+                "E225",
+                f"`{node.id}` takes a {transform.value} transform, but its anchors "
+                f"include {low:g}",
+                norm.span,
+                ("the logarithm of zero or less is undefined; raise the anchor",),
+            )
+        elif transform.value == "sqrt" and low < 0:
+            yield Diagnostic(
+                "E225",
+                f"`{node.id}` takes a sqrt transform, but its anchors include {low:g}",
+                norm.span,
+                ("the square root of a negative value is undefined",),
+            )
+
+
+def _in_force(index: Index, node: Node, name: str):
+    for ancestor in reversed(_path_to(index.root, node.id) or []):
+        value = getattr(ancestor, name)
+        if value is not None:
+            return value
+    return None
+
+
+def tree_shape(index: Index) -> Iterator[Diagnostic]:
+    """Empty dimensions, indicators without data, and nodes with two data sources."""
+    if not index.root.children:
+        yield Diagnostic(
+            "E226",
+            "the index has no dimensions or indicators",
+            index.span,
+            ('add `dimension NAME "Title" { indicator ... }`',),
+        )
+    for node in index.nodes():
+        yield from _node_shape(node)
+
+
+def _node_shape(node: Node) -> Iterator[Diagnostic]:
+    if node.kind == "dimension" and not node.children and node.score_from is None:
+        yield Diagnostic(
+            "E227",
+            f"dimension `{node.id}` is empty",
+            node.span,
+            ("add indicators to it, or take its score from data with `score from`",),
+        )
+    if node.kind == "dimension" and node.children and node.score_from is not None:
+        yield Diagnostic(
+            "E228",
+            f"dimension `{node.id}` has both indicators and `score from`",
+            node.score_from.span,
+            ("keep one way of scoring it",),
+        )
+    if node.kind == "indicator":
+        if node.children:
+            yield Diagnostic(
+                "E229",
+                f"indicator `{node.id}` contains other nodes",
+                node.span,
+                ("make it a `dimension` to give it children",),
+            )
+        if node.data is None and node.derive is None:
+            yield Diagnostic(
+                "E230",
+                f"indicator `{node.id}` has no data",
+                node.span,
+                ('add `from SOURCE "column"` or `derive EXPRESSION`',),
+            )
+        if node.data is not None and node.derive is not None:
+            yield Diagnostic(
+                "E231",
+                f"indicator `{node.id}` has both `from` and `derive`",
+                node.derive.span,
+                ("keep one of them",),
+            )
+        if node.score_from is not None:
+            yield Diagnostic(
+                "E232",
+                "`score from` is for dimensions",
+                node.score_from.span,
+                ('for an indicator, write `from SOURCE "column"`',),
+            )
+
+
+def method_names(index: Index) -> Iterator[Diagnostic]:
+    """Names of methods, formats and layouts that aix does not know."""
+    for node in index.root.walk():
+        for field, allowed in METHODS.items():
+            setting = getattr(node, field)
+            if setting is not None and setting.value not in allowed:
+                yield _unknown_method(field, setting.value, allowed, setting.span)
+        norm = node.normalization
+        if norm is not None:
+            yield from _normalization(norm)
+    for source in index.sources:
+        if source.format is not None and source.format not in FORMATS:
+            yield _unknown_method("format", source.format, FORMATS, source.span)
+        if source.layout not in LAYOUTS:
+            yield _unknown_method("layout", source.layout, LAYOUTS, source.span)
+    for group in index.groups:
+        if group.rollup not in ROLLUPS:
+            yield _unknown_method("rollup", group.rollup, ROLLUPS, group.span)
+
+
+def _normalization(norm) -> Iterator[Diagnostic]:
+    if norm.method not in NORMALIZATIONS:
+        yield _unknown_method("normalize", norm.method, NORMALIZATIONS, norm.span)
+    elif norm.method == "anchors" and norm.anchors is None:
+        yield Diagnostic(
+            "E233",
+            "`normalize anchors` needs the anchors themselves",
+            norm.span,
+            ("write `anchors worst W best B` instead",),
+        )
+    elif norm.method == "target" and norm.target is None:
+        yield Diagnostic(
+            "E234",
+            "`normalize target` needs the target value",
+            norm.span,
+            ("write for example `normalize target 100`",),
+        )
+
+
+def _unknown_method(field: str, value: str, allowed, span) -> Diagnostic:
+    hints = did_you_mean(value, allowed) + (
+        f"`{field}` takes one of: {', '.join(allowed)}",
+    )
+    return Diagnostic("E235", f"unknown {field} method `{value}`", span, hints)
+
+
+def sources(index: Index) -> Iterator[Diagnostic]:
+    """Sources whose layout needs more than they say."""
+    for source in index.sources:
+        if source.layout == "wide_by_year" and source.year_column is not None:
+            yield Diagnostic(
+                "E236",
+                f"source `{source.id}` is wide by year but names a year column",
+                source.span,
+                ("remove `year column`: the years are in the column names",),
+            )
+    by_id = {s.id: s for s in index.sources}
+    for node in index.nodes():
+        source = by_id.get(node.data.source) if node.data else None
+        if (
+            source
+            and source.layout == "wide_by_year"
+            and "{year}" not in node.data.selector
+        ):
+            yield Diagnostic(
+                "E237",
+                f"source `{source.id}` is wide by year, so the column of "
+                f"`{node.id}` needs `{{year}}`",
+                node.data.span,
+                (f'for example `from {source.id} "{node.data.selector}_{{year}}"`',),
+            )
+
+
+def header(index: Index) -> Iterator[Diagnostic]:
+    """The scale, the units and removals outside of ``extends``."""
+    if index.scale.low >= index.scale.high:
+        yield Diagnostic(
+            "E238",
+            f"the scale runs from {index.scale.low:g} to {index.scale.high:g}",
+            index.span,
+            ("the top of the scale must be above the bottom",),
+        )
+    if not index.units and index.units_from is None:
+        yield Diagnostic(
+            "E239",
+            "the index has no units",
+            index.span,
+            (
+                'list them, `units { US "United States" }`,',
+                'or read them, `units from SOURCE code "column"`',
+            ),
+        )
+    if index.extends is None:
+        for removal in index.removals:
+            yield Diagnostic(
+                "E240",
+                "`remove` is only meaningful in an index that `extends` another",
+                removal.span,
+                ('add `extends "parent.aix"` to the index line',),
+            )
+
+
+CHECKS = (
+    header,
+    duplicate_ids,
+    unknown_sources,
+    unknown_references,
+    unknown_units,
+    unknown_nodes,
+    group_membership,
+    weights,
+    anchors,
+    tree_shape,
+    method_names,
+    sources,
+)

@@ -1,0 +1,200 @@
+"""The ``aix`` command: check, run, plan, fmt, docs and schema.
+
+Exit codes: 0 success; 1 a problem in the user's input (definition, data, a
+failed expectation, an unwritable output); 2 wrong usage of the command; 3 an
+internal error of aix (with the traceback under ``-v``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import traceback
+import warnings
+
+import click
+from rich.console import Console
+
+from .diagnostics import AixError, AixWarning, render_json, render_text
+
+INTERNAL_ERROR = 3
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def guarded(command):
+    """Turn aix's errors into their text and exit code; anything else into a short
+    request to report it (the traceback only with ``-v``)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        context = click.get_current_context()
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", AixWarning)
+                result = command(*args, **kwargs)
+            _show_warnings(caught)
+            return result
+        except AixError as error:
+            fmt = context.params.get("format", "text")
+            _report(error, fmt)
+            context.exit(error.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception:
+            click.echo(
+                "aix: internal error; please report it with the file that caused it.",
+                err=True,
+            )
+            if context.find_root().params.get("verbose"):
+                click.echo(traceback.format_exc(), err=True)
+            else:
+                click.echo("(run again with `aix -v ...` to see the details)", err=True)
+            context.exit(INTERNAL_ERROR)
+
+    return wrapper
+
+
+def _report(error: AixError, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(render_json(error.diagnostics))
+    else:
+        click.echo(render_text(error.diagnostics), err=True)
+        count = len(error.diagnostics)
+        click.echo(f"\n{count} problem{'s' if count != 1 else ''} found", err=True)
+
+
+def _show_warnings(caught) -> None:
+    for warning in caught:
+        if issubclass(warning.category, AixWarning):
+            click.echo(f"warning: {warning.message}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors."
+)
+@click.version_option(package_name="aiindex-dsl", prog_name="aix")
+def main(verbose: bool) -> None:
+    """aix: define a composite index in one .aix file; check, run and document it."""
+
+
+@main.command(name="check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="How to print problems.",
+)
+@guarded
+def check_command(files: tuple[str, ...], format: str) -> None:
+    """Report every problem of each FILE, at its line, with hints."""
+    from .api import load
+
+    problems = []
+    for file in files:
+        try:
+            load(file)
+        except AixError as error:
+            problems.extend(error.diagnostics)
+    if problems:
+        raise AixError(problems)
+    if format == "json":
+        click.echo(render_json([]))
+    else:
+        click.echo(
+            f"{len(files)} file{'s' if len(files) != 1 else ''} checked: no problems"
+        )
+
+
+@main.command(name="run")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "outputs",
+    multiple=True,
+    help="Write results to a .csv, .parquet, .json or .ndjson file (repeatable).",
+)
+@click.option(
+    "--wide", is_flag=True, help="Write one row per unit and year instead of long."
+)
+@click.option("--year", type=int, help="Show and write only this year.")
+@click.option(
+    "--format",
+    "format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="How to print problems.",
+)
+@guarded
+def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -> None:
+    """Compute every score of FILE, print a summary and check its expectations."""
+    import polars as pl
+
+    from .api import load
+    from .render.files import write_table
+    from .render.table import outcomes, summary
+    from .results import Results
+
+    results = load(file).run()
+    if year is not None:
+        results = Results(results.index, results.long.filter(pl.col("year") == year))
+    console = _console()
+    for table in summary(results):
+        console.print(table)
+    for output in outputs:
+        write_table(results.wide() if wide else results.long, output)
+        console.print(f"wrote {output}")
+    checked = results.expectations()
+    if checked:
+        console.print(outcomes(checked))
+    failed = [o for o in checked if not o.passed]
+    if failed:
+        raise AixError([_failure(o) for o in failed])
+
+
+def _failure(outcome):
+    from .diagnostics import Diagnostic
+
+    e = outcome.expectation
+    got = (
+        "no value" if outcome.actual is None else f"{outcome.actual:.{e.decimals + 3}f}"
+    )
+    view = "points" if e.points else "score"
+    return Diagnostic(
+        "E601",
+        f"expected the {view} of `{e.node}` for {e.unit} to be {e.value:g}, "
+        f"computed {got}",
+        e.span,
+        ("check the weights, anchors and data it depends on",),
+    )
+
+
+@main.command(name="plan")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--unoptimized", is_flag=True, help="Show the plan before optimization.")
+@guarded
+def plan_command(file: str, unoptimized: bool) -> None:
+    """Print the Polars plan that computes FILE."""
+    from .api import load
+
+    lazy = load(file).plan()
+    click.echo(lazy.explain(optimized=not unoptimized))
+
+
+@main.command(name="schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the IR (what a parsed definition holds)."""
+    from .ir import Index
+
+    click.echo(json.dumps(Index.model_json_schema(), indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

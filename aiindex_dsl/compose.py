@@ -1,0 +1,290 @@
+"""Composition: ``include`` of shared catalogues and ``extends`` of a parent index.
+
+The rules, written out in ``docs/language.md`` and tested one by one:
+
+- Header fields (title, version, licence, description, scale, years, authors)
+  given in the child replace the parent's; those not given are inherited.
+- Units, groups, sources and variables merge by their code or id: a new one is
+  added, one with an existing id replaces the parent's whole declaration.
+- A node (dimension or indicator) whose id exists anywhere in the parent's
+  tree amends it in place: each setting the child writes replaces the parent's,
+  the others stay, and new children are appended. A node with a new id is
+  added under the node it is written in (the index itself at the top level).
+- ``remove KIND ID`` drops a part of the parent (a node with its subtree).
+- Expectations are inherited; the child's own are added, and one for the same
+  node, unit, year and view replaces the parent's. Expectations about removed
+  nodes or units are dropped.
+- An ``include`` adds the catalogue's declarations as if they were written where
+  the ``include`` stands.
+
+Paths are relative to the file that writes them. Cycles and chains deeper than
+:data:`MAX_DEPTH` are refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .build import Catalogue, build
+from .diagnostics import AixError, Diagnostic, did_you_mean
+from .ir import Expectation, Index, Node, Span
+from .syntax import parse, read_source
+
+MAX_DEPTH = 16
+HEADER_FIELDS = (
+    "title",
+    "version",
+    "licence",
+    "description",
+    "scale",
+    "years",
+    "authors",
+)
+KEYED_LISTS = {"units": "code", "groups": "code", "sources": "id", "variables": "id"}
+STRUCTURAL = {"kind", "id", "children", "span"}
+
+
+def load_file(path: str, chain: tuple[str, ...] = ()) -> Index:
+    """Parse one ``.aix`` file and everything it extends or includes."""
+    resolved = str(Path(path).resolve())
+    if resolved in chain:
+        raise _cycle(path, chain)
+    if len(chain) >= MAX_DEPTH:
+        raise AixError(
+            [
+                Diagnostic(
+                    "E302",
+                    f"extends/include nest deeper than {MAX_DEPTH} files",
+                    None,
+                    ("flatten the chain of definitions",),
+                    location=path,
+                )
+            ]
+        )
+    built = build(parse(read_source(path), path), path)
+    if isinstance(built, Catalogue):
+        raise AixError(
+            [
+                Diagnostic(
+                    "E303",
+                    f"{path} holds no `index` block",
+                    None,
+                    ("a file of sources alone is meant for `include`",),
+                    location=path,
+                )
+            ]
+        )
+    chain = chain + (resolved,)
+    index = _with_includes(built, chain)
+    if index.extends is None:
+        return index
+    parent = load_file(_relative(index.extends, path), chain)
+    return extend(parent, index)
+
+
+def _relative(target: str, base: str) -> str:
+    return str(Path(base).parent / target)
+
+
+def _cycle(path: str, chain: tuple[str, ...]) -> AixError:
+    names = " -> ".join(Path(p).name for p in chain + (path,))
+    return AixError(
+        [
+            Diagnostic(
+                "E301",
+                f"definitions extend or include each other in a cycle: {names}",
+                None,
+                ("break the cycle by removing one `extends` or `include`",),
+                location=path,
+            )
+        ]
+    )
+
+
+def _with_includes(index: Index, chain: tuple[str, ...]) -> Index:
+    if not index.includes:
+        return index
+    update = {
+        "sources": list(index.sources),
+        "variables": list(index.variables),
+        "units": list(index.units),
+    }
+    for included in index.includes:
+        catalogue = _load_catalogue(_relative(included, index.path), chain)
+        update["sources"] = list(catalogue.sources) + update["sources"]
+        update["variables"] = list(catalogue.variables) + update["variables"]
+        update["units"] = list(catalogue.units) + update["units"]
+    return index.model_copy(update={k: tuple(v) for k, v in update.items()})
+
+
+def _load_catalogue(path: str, chain: tuple[str, ...]) -> Catalogue:
+    resolved = str(Path(path).resolve())
+    if resolved in chain:
+        raise _cycle(path, chain)
+    built = build(parse(read_source(path), path), path)
+    if isinstance(built, Index):
+        raise AixError(
+            [
+                Diagnostic(
+                    "E304",
+                    f"{path} is an index, not a catalogue of sources",
+                    None,
+                    ("use `extends` to build on another index",),
+                    location=path,
+                )
+            ]
+        )
+    return built
+
+
+# ---- extends ----------------------------------------------------------------
+
+
+def extend(parent: Index, child: Index) -> Index:
+    """The child index with everything it inherits from the parent.
+
+    >>> # parent: dimension a { indicator x ... }; child: indicator x { weight 2 }
+    >>> # result: dimension a { indicator x ... weight 2 }
+    """
+    problems: list[Diagnostic] = []
+    removed = {(r.what, r.id) for r in child.removals}
+    update = {field: getattr(parent, field) for field in HEADER_FIELDS}
+    update.update(_given(child, HEADER_FIELDS))
+    update["units_from"] = child.units_from or parent.units_from
+    for field, key in KEYED_LISTS.items():
+        kind = field[:-1]
+        update[field] = _merge_keyed(
+            getattr(parent, field), getattr(child, field), key, kind, removed
+        )
+    update["root"] = _merge_tree(parent.root, child.root, child.removals, problems)
+    update["expectations"] = _merge_expectations(parent, child, update)
+    _check_removals(parent, child, problems)
+    if problems:
+        raise AixError(problems)
+    return child.model_copy(update=update)
+
+
+def _given(model, fields) -> dict:
+    return {
+        f: getattr(model, f)
+        for f in model.model_fields_set & set(fields)
+        if getattr(model, f) is not None
+    }
+
+
+def _merge_keyed(inherited, own, key: str, kind: str, removed) -> tuple:
+    merged = {getattr(item, key): item for item in inherited}
+    for item in own:
+        merged[getattr(item, key)] = item
+    return tuple(item for k, item in merged.items() if (kind, k) not in removed)
+
+
+def _merge_tree(parent_root: Node, child_root: Node, removals, problems) -> Node:
+    nodes: dict[str, Node] = {}
+    children: dict[str, list[str]] = {}
+    _flatten(parent_root, nodes, children)
+    root_id = parent_root.id
+    nodes[root_id] = _amend(nodes[root_id], child_root)
+    for node, written_in in _patches(child_root, root_id):
+        _apply(node, written_in, nodes, children, problems)
+    for removal in removals:
+        if removal.what in ("dimension", "indicator") and removal.id in nodes:
+            _drop(removal.id, children)
+    return _rebuild(root_id, nodes, children).model_copy(update={"id": child_root.id})
+
+
+def _flatten(node: Node, nodes: dict, children: dict) -> None:
+    nodes[node.id] = node
+    children[node.id] = [child.id for child in node.children]
+    for child in node.children:
+        _flatten(child, nodes, children)
+
+
+def _patches(node: Node, written_in: str):
+    for child in node.children:
+        yield child, written_in
+        yield from _patches(child, child.id)
+
+
+def _apply(patch: Node, written_in: str, nodes, children, problems) -> None:
+    existing = nodes.get(patch.id)
+    if existing is None:
+        nodes[patch.id] = patch
+        children[patch.id] = []
+        children[written_in].append(patch.id)
+    elif existing.kind != patch.kind:
+        problems.append(
+            Diagnostic(
+                "E305",
+                f"`{patch.id}` is a {existing.kind} in the parent, not a {patch.kind}",
+                patch.span,
+                (f"write `{existing.kind} {patch.id}` to amend it, or pick a new id",),
+            )
+        )
+    else:
+        nodes[patch.id] = _amend(existing, patch)
+
+
+def _amend(base: Node, patch: Node) -> Node:
+    fields = {
+        f: getattr(patch, f)
+        for f in patch.model_fields_set - STRUCTURAL
+        if getattr(patch, f) is not None
+    }
+    return base.model_copy(update=fields)
+
+
+def _drop(node_id: str, children: dict) -> None:
+    for ids in children.values():
+        if node_id in ids:
+            ids.remove(node_id)
+
+
+def _rebuild(node_id: str, nodes: dict, children: dict) -> Node:
+    kids = tuple(_rebuild(c, nodes, children) for c in children[node_id])
+    return nodes[node_id].model_copy(update={"children": kids})
+
+
+def _merge_expectations(
+    parent: Index, child: Index, update: dict
+) -> tuple[Expectation, ...]:
+    def key(e: Expectation):
+        return (e.node, e.unit, e.year, e.points)
+
+    merged = {key(e): e for e in parent.expectations}
+    merged.update({key(e): e for e in child.expectations})
+    node_ids = {n.id for n in update["root"].walk()} | {"composite"}
+    unit_codes = {u.code for u in update["units"]} | {g.code for g in update["groups"]}
+    own = {key(e) for e in child.expectations}
+    return tuple(
+        e
+        for k, e in merged.items()
+        if k in own
+        or (e.node in node_ids and (e.unit in unit_codes or update["units_from"]))
+    )
+
+
+def _check_removals(parent: Index, child: Index, problems: list[Diagnostic]) -> None:
+    known = {
+        "dimension": [n.id for n in parent.nodes() if n.kind == "dimension"],
+        "indicator": [n.id for n in parent.nodes() if n.kind == "indicator"],
+        "unit": [u.code for u in parent.units],
+        "group": [g.code for g in parent.groups],
+        "source": [s.id for s in parent.sources],
+        "variable": [v.id for v in parent.variables],
+    }
+    for removal in child.removals:
+        if removal.id not in known[removal.what]:
+            problems.append(
+                Diagnostic(
+                    "E306",
+                    f"the parent has no {removal.what} `{removal.id}` to remove",
+                    removal.span,
+                    did_you_mean(removal.id, known[removal.what]),
+                )
+            )
+
+
+def span_of(item) -> Span | None:
+    """The span of an IR item, if it has one."""
+    return getattr(item, "span", None)

@@ -1,0 +1,287 @@
+"""Reading sources: every data file becomes rows of (unit, year, series, value).
+
+A *series* is what a node or variable reads from a source: an indicator's raw
+values, a dimension's published score, a variable such as population. Files
+are read with Polars; the layout of a source decides how its table is turned
+long:
+
+- ``wide``: one row per unit (and year), one column per series;
+- ``long``: one row per unit, year and series, in an indicator and a value column;
+- ``wide_by_year``: one row per unit, a column per series and year, named by a
+  pattern such as ``le_{year}``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from .diagnostics import AixError, Diagnostic, did_you_mean
+from .ir import DataRef, Index, Source, Span
+
+SCHEMA = {"unit": pl.String, "year": pl.Int64, "series": pl.String, "value": pl.Float64}
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+}
+DEFAULT_MISSING = ("", "NA", "N/A", "n/a", "..", "NaN", "nan")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One series to read: the id it will carry and where it comes from."""
+
+    series: str
+    ref: DataRef
+
+
+def requests(index: Index) -> list[Request]:
+    """Every series the index reads, in the order of the definition."""
+    wanted = [Request(n.id, n.data) for n in index.nodes() if n.data is not None]
+    wanted += [
+        Request(n.id, n.score_from) for n in index.nodes() if n.score_from is not None
+    ]
+    wanted += [
+        Request(v.id, DataRef(source=v.source, selector=v.column, span=v.span))
+        for v in index.variables
+    ]
+    return wanted
+
+
+def path_of(source: Source) -> Path:
+    """The data file of a source, relative to the ``.aix`` file that declared it."""
+    base = Path(source.origin).parent if source.origin else Path.cwd()
+    return base / source.file
+
+
+def format_of(source: Source) -> str:
+    """The file format: declared, or inferred from the file's extension."""
+    if source.format:
+        return source.format
+    return EXTENSIONS.get(Path(source.file or "").suffix.lower(), "csv")
+
+
+def scan(source: Source) -> pl.LazyFrame:
+    """The source's file as a lazy table of text and numbers, as it stands."""
+    path = path_of(source)
+    if source.file is None:
+        raise _problem(
+            source,
+            "E401",
+            f"source `{source.id}` has no `file`",
+            'add `file "data/NAME.csv"` to the source',
+        )
+    if not path.is_file():
+        raise _problem(
+            source,
+            "E402",
+            f"the data file {path} of source `{source.id}` does not exist",
+            "check the path: it is relative to the .aix file",
+        )
+    kind = format_of(source)
+    try:
+        return _scan(path, kind, source)
+    except (pl.exceptions.PolarsError, OSError, ValueError) as error:
+        raise _problem(
+            source,
+            "E403",
+            f"{path} cannot be read as {kind}: {_first_line(error)}",
+            "check the file's format, or declare it with `format`",
+        ) from None
+
+
+def _scan(path: Path, kind: str, source: Source) -> pl.LazyFrame:
+    if kind in ("csv", "tsv"):
+        return pl.scan_csv(
+            path,
+            separator="\t" if kind == "tsv" else ",",
+            infer_schema=False,
+            empty_string_is_null=True,
+        )
+    if kind == "parquet":
+        return pl.scan_parquet(path)
+    if kind == "ndjson":
+        return pl.scan_ndjson(path)
+    return pl.read_json(path).lazy()
+
+
+def columns(frame: pl.LazyFrame, source: Source) -> list[str]:
+    """The column names of a scanned source (reads only the header)."""
+    try:
+        return frame.collect_schema().names()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _problem(
+            source,
+            "E403",
+            f"{path_of(source)} cannot be read: {_first_line(error)}",
+            "check the file's format",
+        ) from None
+
+
+def load(index: Index) -> pl.LazyFrame:
+    """All series the index reads, long: unit, year, series, value."""
+    by_source: dict[str, list[Request]] = {}
+    for request in requests(index):
+        by_source.setdefault(request.ref.source, []).append(request)
+    frames = [
+        read_source(index.source(source_id), wanted, index)
+        for source_id, wanted in by_source.items()
+        if index.source(source_id) is not None
+    ]
+    if not frames:
+        return pl.LazyFrame(schema=SCHEMA)
+    return pl.concat(frames, how="vertical")
+
+
+def read_source(source: Source, wanted: list[Request], index: Index) -> pl.LazyFrame:
+    """The requested series of one source, long: unit, year, series, value."""
+    frame = scan(source)
+    names = columns(frame, source)
+    _require(source, names, [source.unit_column], "unit column")
+    if source.year_column:
+        _require(source, names, [source.year_column], "year column")
+    if source.layout == "long":
+        _require(
+            source, names, [source.indicator_column, source.value_column], "column"
+        )
+        return _long(frame, source, wanted)
+    if source.layout == "wide_by_year":
+        return _wide_by_year(frame, source, wanted, names, index)
+    _require_refs(source, names, wanted)
+    return _wide(frame, source, wanted, index)
+
+
+def _wide(frame, source, wanted, index) -> pl.LazyFrame:
+    year = _year_expr(source, index)
+    parts = [
+        frame.select(
+            pl.col(source.unit_column).cast(pl.String).alias("unit"),
+            year.alias("year"),
+            pl.lit(r.series).alias("series"),
+            number(pl.col(r.ref.selector), source).alias("value"),
+        )
+        for r in wanted
+    ]
+    return pl.concat(parts, how="vertical")
+
+
+def _long(frame, source, wanted) -> pl.LazyFrame:
+    codes = {r.ref.selector: r.series for r in wanted}
+    mapping = pl.LazyFrame({"code": list(codes), "series": list(codes.values())})
+    year = (
+        pl.col(source.year_column).cast(pl.Float64).cast(pl.Int64)
+        if source.year_column
+        else pl.lit(None, pl.Int64)
+    )
+    table = frame.select(
+        pl.col(source.unit_column).cast(pl.String).alias("unit"),
+        year.alias("year"),
+        pl.col(source.indicator_column).cast(pl.String).alias("code"),
+        number(pl.col(source.value_column), source).alias("value"),
+    )
+    return table.join(mapping, on="code", how="inner").select(list(SCHEMA))
+
+
+def _wide_by_year(frame, source, wanted, names, index) -> pl.LazyFrame:
+    parts = []
+    for request in wanted:
+        pattern = re.escape(request.ref.selector).replace(r"\{year\}", r"(\d{4})")
+        matched = {
+            int(m.group(1)): name
+            for name in names
+            if (m := re.fullmatch(pattern, name))
+        }
+        if not matched:
+            _require(source, names, [request.ref.selector], "column", request.ref.span)
+        years = [y for y in matched if not index.years or y in index.years]
+        parts += [
+            frame.select(
+                pl.col(source.unit_column).cast(pl.String).alias("unit"),
+                pl.lit(year, pl.Int64).alias("year"),
+                pl.lit(request.series).alias("series"),
+                number(pl.col(matched[year]), source).alias("value"),
+            )
+            for year in years
+        ]
+    if not parts:
+        return pl.LazyFrame(schema=SCHEMA)
+    return pl.concat(parts, how="vertical")
+
+
+def _year_expr(source: Source, index: Index) -> pl.Expr:
+    if source.year_column:
+        return pl.col(source.year_column).cast(pl.Float64).cast(pl.Int64)
+    if len(index.years) == 1:
+        return pl.lit(index.years[0], pl.Int64)
+    return pl.lit(None, pl.Int64)
+
+
+def number(column: pl.Expr, source: Source) -> pl.Expr:
+    """A column as numbers: missing-value markers become missing, text is refused
+    later by :func:`aiindex_dsl.validate`."""
+    markers = list(dict.fromkeys(DEFAULT_MISSING + source.missing))
+    text = column.cast(pl.String).str.strip_chars()
+    return (
+        pl.when(text.is_in(markers))
+        .then(None)
+        .otherwise(text)
+        .cast(pl.Float64, strict=False)
+    )
+
+
+def _require(source, names, wanted_columns, what, span: Span | None = None) -> None:
+    for column in wanted_columns:
+        if column not in names:
+            hints = did_you_mean(column, names) or (
+                f"the file's columns are: {', '.join(names[:12])}",
+            )
+            raise AixError(
+                [
+                    Diagnostic(
+                        "E404",
+                        f"{path_of(source)} has no {what} `{column}`",
+                        span or source.span,
+                        hints,
+                    )
+                ]
+            )
+
+
+def _require_refs(source, names, wanted) -> None:
+    problems = []
+    for request in wanted:
+        if request.ref.selector not in names:
+            hints = did_you_mean(request.ref.selector, names) or (
+                f"the file's columns are: {', '.join(names[:12])}",
+            )
+            problems.append(
+                Diagnostic(
+                    "E404",
+                    f"{path_of(source)} has no column `{request.ref.selector}`",
+                    request.ref.span,
+                    hints,
+                )
+            )
+    if problems:
+        raise AixError(problems)
+
+
+def _problem(source: Source, code: str, message: str, hint: str) -> AixError:
+    return AixError([Diagnostic(code, message, source.span, (hint,))])
+
+
+def _first_line(error: Exception) -> str:
+    return (
+        str(error).strip().splitlines()[0]
+        if str(error).strip()
+        else type(error).__name__
+    )

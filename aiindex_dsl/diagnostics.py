@@ -1,0 +1,142 @@
+"""Problems as records: a code, a message, where, and hints.
+
+The library raises :class:`AixError` holding one or more :class:`Diagnostic`;
+only the command line turns them into text (:func:`render_text`) or JSON
+(:func:`render_json`). Codes are stable so that tools can key on them:
+
+- ``E1xx`` the text does not parse;
+- ``E2xx`` the definition is inconsistent (names, weights, anchors, methods);
+- ``E3xx`` composition (``extends``, ``include``) failed;
+- ``E4xx`` a data file is missing, unreadable or does not fit the definition;
+- ``E5xx`` an output could not be written;
+- ``E6xx`` a published result (an ``expect`` line) was not reproduced.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .ir import Span
+
+MAX_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem: what is wrong, where, and how to fix it."""
+
+    code: str
+    message: str
+    span: Span | None = None
+    hints: tuple[str, ...] = ()
+    severity: str = "error"
+    location: str | None = field(default=None)
+
+    def where(self) -> str:
+        """``file:line:col``, a data file location, or an empty string."""
+        if self.span is not None:
+            return str(self.span)
+        return self.location or ""
+
+    def as_dict(self) -> dict:
+        """The record as plain data, for JSON output."""
+        span = self.span.model_dump() if self.span else None
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "span": span,
+            "location": self.location,
+            "hints": list(self.hints),
+        }
+
+
+class AixError(Exception):
+    """Raised by the library for anything a user's input caused."""
+
+    exit_code = 1
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("; ".join(d.message for d in self.diagnostics))
+
+
+class AixWarning(UserWarning):
+    """A methodological caveat: the result is computed but deserves a look."""
+
+
+def problem(code: str, message: str, span: Span | None = None, *hints: str) -> AixError:
+    """An :class:`AixError` holding a single diagnostic."""
+    return AixError([Diagnostic(code, message, span, tuple(hints))])
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
+    """A hint naming the closest candidates to ``name``, if any are close.
+
+    >>> did_you_mean("patnets", ["patents", "papers"])
+    ('did you mean `patents`?',)
+    """
+    matches = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    if not matches:
+        return ()
+    names = " or ".join(f"`{m}`" for m in matches)
+    return (f"did you mean {names}?",)
+
+
+# ---- rendering --------------------------------------------------------------
+
+
+def render_text(diagnostics: Iterable[Diagnostic], limit: int = MAX_SHOWN) -> str:
+    """Diagnostics as ``file:line:col``, the source line, an underline, hints."""
+    diagnostics = list(diagnostics)
+    blocks = [_render_one(d) for d in diagnostics[:limit]]
+    hidden = len(diagnostics) - limit
+    if hidden > 0:
+        blocks.append(f"... and {hidden} more problems not shown")
+    return "\n\n".join(blocks)
+
+
+def _render_one(diagnostic: Diagnostic) -> str:
+    where = diagnostic.where()
+    head = f"{diagnostic.severity}[{diagnostic.code}]: {diagnostic.message}"
+    lines = [f"{where}: {head}" if where else head]
+    lines += _excerpt(diagnostic.span)
+    lines += [f"  = hint: {hint}" for hint in diagnostic.hints]
+    return "\n".join(lines)
+
+
+def _excerpt(span: Span | None) -> list[str]:
+    if span is None:
+        return []
+    source_line = _read_line(span.file, span.line)
+    if source_line is None:
+        return []
+    width = len(str(span.line))
+    end = span.end_column if span.end_line == span.line else len(source_line) + 1
+    underline = " " * (span.column - 1) + "^" * max(1, end - span.column)
+    return [
+        f"{' ' * width} |",
+        f"{span.line} | {source_line}",
+        f"{' ' * width} | {underline}",
+    ]
+
+
+def _read_line(file: str, number: int) -> str | None:
+    try:
+        text = Path(file).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    lines = text.splitlines()
+    if 1 <= number <= len(lines):
+        return lines[number - 1].replace("\t", " ")
+    return None
+
+
+def render_json(diagnostics: Iterable[Diagnostic]) -> str:
+    """Diagnostics as a JSON document, for editors and CI."""
+    records = [d.as_dict() for d in diagnostics]
+    return json.dumps({"version": 1, "diagnostics": records}, indent=2)

@@ -1,0 +1,1 @@
+"""Renderers: results and definitions turned into tables, files and documents."""

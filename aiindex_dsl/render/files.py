@@ -1,0 +1,83 @@
+"""Result files (CSV, Parquet, JSON), written atomically.
+
+A file is written next to its destination under a temporary name and renamed
+over it only once complete, so a failed run never leaves a half-written file
+and an earlier output stays intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from ..diagnostics import AixError, Diagnostic
+
+WRITERS: dict[str, Callable[[pl.DataFrame, str], None]] = {
+    ".csv": lambda frame, path: frame.write_csv(path),
+    ".parquet": lambda frame, path: frame.write_parquet(path),
+    ".json": lambda frame, path: frame.write_json(path),
+    ".ndjson": lambda frame, path: frame.write_ndjson(path),
+}
+
+
+def write_table(frame: pl.DataFrame, path: str) -> None:
+    """Write ``frame`` to ``path`` in the format its extension names."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in WRITERS:
+        raise AixError(
+            [
+                Diagnostic(
+                    "E501",
+                    f"cannot tell the format of {path}",
+                    None,
+                    (f"end the file name with one of: {', '.join(WRITERS)}",),
+                    location=path,
+                )
+            ]
+        )
+    write_atomically(path, lambda temporary: WRITERS[suffix](frame, temporary))
+
+
+def write_text(text: str, path: str) -> None:
+    """Write text (UTF-8) to ``path`` atomically."""
+    write_atomically(path, lambda temporary: Path(temporary).write_text(text, "utf-8"))
+
+
+def write_atomically(path: str, write: Callable[[str], None]) -> None:
+    """Run ``write`` on a temporary file beside ``path``, then rename it to ``path``."""
+    folder = Path(path).resolve().parent
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=folder, prefix=".aix-", suffix=Path(path).suffix
+        )
+        os.close(handle)
+    except OSError as error:
+        raise _unwritable(path, error) from None
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise _unwritable(path, error) from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _unwritable(path: str, error: OSError) -> AixError:
+    reason = error.strerror or str(error)
+    return AixError(
+        [
+            Diagnostic(
+                "E502",
+                f"cannot write {path}: {reason}",
+                None,
+                ("check that the folder exists and that you may write to it",),
+                location=path,
+            )
+        ]
+    )

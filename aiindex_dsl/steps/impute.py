@@ -1,0 +1,47 @@
+"""Impute: fill missing raw values, and remember which were filled.
+
+Methods, per indicator in the ``impute`` column:
+
+- ``none``: leave the value missing (aggregation renormalizes around it);
+- ``mean`` / ``median``: of the indicator over the units of that year, or,
+  with ``impute mean by "COLUMN"``, over the units sharing that column's value;
+- ``locf``: the unit's last observed value of an earlier year;
+- ``interpolate``: linear between the unit's observed years (then ``locf`` at
+  the end of the series).
+
+Example: values 1, missing, 3 for one unit over three years, interpolate -> 2.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+BY_YEAR = ["series", "year"]
+BY_UNIT = ["series", "unit"]
+
+
+def impute(frame: pl.LazyFrame, used: set[str]) -> pl.LazyFrame:
+    """Fill ``value`` by each indicator's method; ``imputed`` flags filled cells."""
+    if used <= {"none"}:
+        return frame.with_columns(imputed=pl.lit(False))
+    value = pl.col("value")
+    group = ["series", "year", "impute_group"]
+    fills = {
+        "mean": value.mean().over(group),
+        "median": value.median().over(group),
+        "locf": value.forward_fill().over(BY_UNIT, order_by="year"),
+        "interpolate": value.interpolate()
+        .forward_fill()
+        .over(BY_UNIT, order_by="year"),
+    }
+    filled = value
+    for method in sorted(used & set(fills)):
+        filled = (
+            pl.when(pl.col("impute") == method)
+            .then(value.fill_null(fills[method]))
+            .otherwise(filled)
+        )
+    return frame.with_columns(
+        filled.alias("value"),
+        (value.is_null() & filled.is_not_null()).alias("imputed"),
+    )

@@ -1,0 +1,47 @@
+"""The national index runs from the shipped data and gives hand-checked numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+import aiindex_dsl
+from aiindex_dsl.cli import main
+
+
+@pytest.fixture(scope="module")
+def results():
+    return aiindex_dsl.load("indices/us_china.aix").run()
+
+
+def test_policy_dimension_is_the_mean_of_its_anchored_indicators(results):
+    # readiness 87.03 on anchors 0-100 -> 87.03; 27 laws on anchors 0-30 -> 90.
+    assert results.value("pg", "US") == pytest.approx((87.03 + 90) / 2)
+
+
+def test_points_are_score_times_weight(results):
+    score = results.value("pg", "US")
+    assert results.value("pg", "US", points=True) == pytest.approx(score * 0.10)
+
+
+def test_values_beyond_the_best_anchor_are_clipped(results):
+    patents = results.long.filter(
+        (results.long["node"] == "ai_patents_granted_share")
+        & (results.long["unit"] == "CN")
+    )
+    assert patents["raw"][0] == pytest.approx(69.7)
+    assert patents["score"][0] == 100
+    assert patents["clipped"][0]
+
+
+def test_composite_is_weighted_mean_of_dimensions(results):
+    weights = {"rd": 20, "ie": 20, "tp": 15, "et": 15, "sci": 10, "pg": 10, "si": 10}
+    expected = sum(results.value(d, "CN") * w for d, w in weights.items()) / 100
+    assert results.value("composite", "CN") == pytest.approx(expected)
+
+
+def test_run_prints_both_countries(cli):
+    outcome = cli.invoke(main, ["run", "indices/us_china.aix"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "United States" in outcome.output
+    assert "China" in outcome.output
+    assert "Research & Development" in outcome.output
