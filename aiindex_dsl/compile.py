@@ -3,7 +3,8 @@
 The plan is a single LazyFrame, built once from the IR with no loop over units
 or data at run time. Its steps run in the order of :data:`STEPS`:
 
-    load -> derive -> impute -> treat -> transform -> normalize -> aggregate -> rank
+    load -> rollup -> derive -> impute -> treat -> transform -> normalize
+         -> aggregate -> rank
 
 Per-indicator settings travel as columns of a small table joined onto the
 values, so each step is one vectorized expression for all indicators at once.
@@ -20,11 +21,13 @@ from .steps.aggregate import aggregate
 from .steps.derive import derive
 from .steps.impute import impute
 from .steps.normalize import normalize
+from .steps.rollup import rollup
 from .steps.transform import transform
 from .steps.treat import treat
 
 STEPS = (
     "load",
+    "rollup",
     "derive",
     "impute",
     "treat",
@@ -148,6 +151,7 @@ TREE_SCHEMA = {
 def raw_values(index: Index, unit_table: pl.DataFrame) -> pl.LazyFrame:
     """Every series read and derived, restricted to the index's units and years."""
     raw = data.load(index)
+    raw = rollup(raw, index) if index.groups else raw
     raw = _data_years(index, raw)
     derived = {n.id: n.derive.expr for n in index.nodes() if n.derive is not None}
     raw = derive(raw, derived) if derived else raw

@@ -1,0 +1,150 @@
+"""Roll up: a group's raw values computed from the raw values of its members.
+
+A ``group`` is a unit made of other units (a region made of provinces). Where
+the data has no value of its own for a group, each series is rolled up from
+the members' raw values, before anything is derived or normalized, so a group
+is scored like any other unit, against the same anchors:
+
+- ``sum``: the members' total; only when every member has a value, since a
+  partial sum would understate the group;
+- ``mean``: the plain mean of the members that have a value;
+- ``weighted_mean by VAR``: the mean of the members that have both a value and
+  a weight, weighted by the variable ``VAR`` (GDP, population, ...).
+
+The weighting variable itself is summed (a region's GDP is the sum of its
+provinces'). A value the data gives for the group itself is kept as it is.
+Groups whose members are groups are rolled up after those members.
+
+Example: provinces with R&D intensity 4.0 and 2.0 % of GDP and GDP 100 and 300,
+``rollup weighted_mean by gdp`` -> intensity 2.5, gdp 400.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from ..diagnostics import AixError, Diagnostic, did_you_mean
+from ..ir import Group, Index
+
+KEYS = ["unit", "year", "series"]
+
+
+def rollup(raw: pl.LazyFrame, index: Index) -> pl.LazyFrame:
+    """The long raw table (unit, year, series, value) with the groups' rows added."""
+    _validate(index)
+    for level in _levels(index.groups):
+        raw = _roll(raw, level)
+    return raw
+
+
+def _validate(index: Index) -> None:
+    variables = [v.id for v in index.variables]
+    problems = []
+    for group in index.groups:
+        if group.rollup == "weighted_mean" and group.by is None:
+            problems.append(
+                Diagnostic(
+                    "E250",
+                    f"group `{group.code}` rolls up by weighted mean without a weight",
+                    group.span,
+                    ("write `rollup weighted_mean by VARIABLE`",),
+                )
+            )
+        elif group.by is not None and group.by not in variables:
+            problems.append(
+                Diagnostic(
+                    "E251",
+                    f"group `{group.code}` is weighted by `{group.by}`, "
+                    "which is not a variable",
+                    group.span,
+                    did_you_mean(group.by, variables)
+                    or (f'declare it: `variable {group.by} from SOURCE "column"`',),
+                )
+            )
+    if problems:
+        raise AixError(problems)
+
+
+def _levels(groups: tuple[Group, ...]) -> list[list[Group]]:
+    """Groups in the order they can be rolled up: members before their groups."""
+    pending = {g.code: g for g in groups}
+    levels = []
+    while pending:
+        ready = [
+            g
+            for g in pending.values()
+            if not any(m in pending and m != g.code for m in g.members)
+        ]
+        if not ready:
+            break
+        levels.append(ready)
+        for g in ready:
+            del pending[g.code]
+    return levels
+
+
+def _roll(raw: pl.LazyFrame, groups: list[Group]) -> pl.LazyFrame:
+    raw = raw.cache()
+    membership = _membership(groups)
+    weights = raw.select(
+        "unit",
+        "year",
+        pl.col("series").alias("by"),
+        pl.col("value").alias("member_weight"),
+    )
+    rows = (
+        raw.join(membership, left_on="unit", right_on="member", how="inner")
+        .join(weights, on=["unit", "year", "by"], how="left", nulls_equal=True)
+        .with_columns(
+            pl.when(pl.col("series") == pl.col("by"))
+            .then(pl.lit("sum"))
+            .otherwise(pl.col("method"))
+            .alias("method")
+        )
+    )
+
+    rolled = rows.group_by(["group", "year", "series"]).agg(_value().alias("value"))
+    rolled = rolled.select(
+        pl.col("group").alias("unit"), "year", "series", "value"
+    ).filter(pl.col("value").is_not_null())
+    fresh = rolled.join(raw, on=KEYS, how="anti", nulls_equal=True)
+    return pl.concat([raw, fresh.select(raw.collect_schema().names())])
+
+
+def _membership(groups: list[Group]) -> pl.LazyFrame:
+    rows = [
+        (member, g.code, g.rollup, g.by, len(g.members))
+        for g in groups
+        for member in g.members
+    ]
+    return pl.LazyFrame(
+        rows,
+        schema={
+            "member": pl.String,
+            "group": pl.String,
+            "method": pl.String,
+            "by": pl.String,
+            "members": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+def _value() -> pl.Expr:
+    """One group's value from its members' rows, by the group's method."""
+    value = pl.col("value")
+    present = value.is_not_null()
+    weighted = present & pl.col("member_weight").is_not_null()
+    weight = pl.when(weighted).then(pl.col("member_weight"))
+    method = pl.col("method").first()
+    total = pl.when(present.sum() == pl.col("members").first()).then(value.sum())
+    mean = pl.when(present.any()).then(value.mean())
+    weighted_sum = pl.when(weighted).then(value * pl.col("member_weight")).sum()
+    weighted_mean = pl.when(weight.sum() > 0).then(weighted_sum / weight.sum())
+    return (
+        pl.when(method == "sum")
+        .then(total)
+        .when(method == "mean")
+        .then(mean)
+        .otherwise(weighted_mean)
+    )

@@ -1,0 +1,100 @@
+"""Groups take their raw values from their members before scoring (hand-computed)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+import aiindex_dsl
+from aiindex_dsl.diagnostics import AixError
+
+DATA = """\
+unit,year,rd,gdp,robots,score
+A,2023,4.0,100,10,
+B,2023,2.0,300,,
+C,2023,1.0,,5,
+D,2023,3.0,200,7,
+G,2023,9.0,1,1,
+"""
+
+
+def index(tmp_path, units: str, groups: str, variables: str = ""):
+    (tmp_path / "p.csv").write_text(DATA)
+    text = f"""
+    index t "Test" {{
+      years 2023
+      units {{ {units} }}
+      {groups}
+      source p "Provinces" {{ file "p.csv" year column "year" }}
+      {variables}
+      dimension d "D" {{
+        indicator rd "R&D" {{ from p "rd" anchors worst 0 best 5 }}
+        indicator robots "Robots" {{ from p "robots" anchors worst 0 best 20 }}
+      }}
+    }}
+    """
+    path = tmp_path / "t.aix"
+    path.write_text(textwrap.dedent(text))
+    return aiindex_dsl.load(str(path))
+
+
+def raw(results, node, unit):
+    rows = results.long.filter(
+        (results.long["node"] == node) & (results.long["unit"] == unit)
+    )
+    return rows["raw"][0]
+
+
+def test_weighted_mean_weights_by_the_variable(tmp_path):
+    groups = "group H { members A B rollup weighted_mean by gdp }"
+    results = index(tmp_path, "A B", groups, 'variable gdp from p "gdp"').run()
+    # (4.0 * 100 + 2.0 * 300) / 400 = 2.5 -> score 2.5 / 5 = 50.
+    assert raw(results, "rd", "H") == pytest.approx(2.5)
+    assert results.value("rd", "H") == pytest.approx(50.0)
+
+
+def test_weighted_mean_skips_members_without_a_weight(tmp_path):
+    groups = "group H { members A C rollup weighted_mean by gdp }"
+    results = index(tmp_path, "A C", groups, 'variable gdp from p "gdp"').run()
+    # C has no gdp, so only A counts.
+    assert raw(results, "rd", "H") == pytest.approx(4.0)
+
+
+def test_mean_of_members_with_values(tmp_path):
+    results = index(tmp_path, "A B C", "group H { members A B C rollup mean }").run()
+    assert raw(results, "rd", "H") == pytest.approx((4 + 2 + 1) / 3)
+    assert raw(results, "robots", "H") == pytest.approx((10 + 5) / 2)
+
+
+def test_sum_needs_every_member(tmp_path):
+    results = index(tmp_path, "A C D", "group H { members A C D rollup sum }").run()
+    assert raw(results, "robots", "H") == pytest.approx(22.0)
+    results = index(tmp_path, "A B", "group H { members A B rollup sum }").run()
+    assert raw(results, "robots", "H") is None
+
+
+def test_a_groups_own_value_wins(tmp_path):
+    results = index(tmp_path, "A B", "group H { members A B rollup mean }").run()
+    assert raw(results, "rd", "H") == pytest.approx(3.0)
+    # The data has a row of its own for G (rd 9.0): it is kept, not rolled up.
+    results = index(tmp_path, "A B", "group G { members A B rollup mean }").run()
+    assert raw(results, "rd", "G") == pytest.approx(9.0)
+
+
+def test_groups_of_groups_roll_up_after_their_members(tmp_path):
+    groups = """
+      group G1 { members A B rollup sum }
+      group TOP { members G1 D rollup sum }
+    """
+    results = index(tmp_path, "A B D", groups).run()
+    assert raw(results, "rd", "TOP") == pytest.approx(4.0 + 2.0 + 3.0)
+
+
+def test_weighted_mean_without_a_variable_is_refused(tmp_path):
+    groups = "group H { members A B rollup weighted_mean by gdpp }"
+    loaded = index(tmp_path, "A B", groups, 'variable gdp from p "gdp"')
+    with pytest.raises(AixError) as error:
+        loaded.run()
+    assert error.value.diagnostics[0].code == "E251"
+    assert "gdp" in " ".join(error.value.diagnostics[0].hints)
