@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from . import data
+from . import data, validate
 from .ir import Index
 from .resolve import Resolved, resolve
 from .steps.aggregate import aggregate
@@ -150,6 +150,7 @@ TREE_SCHEMA = {
 
 def raw_values(index: Index, unit_table: pl.DataFrame) -> pl.LazyFrame:
     """Every series read and derived, restricted to the index's units and years."""
+    validate.check_data(index, unit_table["unit"].to_list())
     raw = data.load(index)
     raw = rollup(raw, index) if index.groups else raw
     raw = _data_years(index, raw)

@@ -1,0 +1,508 @@
+"""Checks of the data an index reads, run after the files are found and before
+the steps compute anything.
+
+Every cell a node or variable reads is looked at as the text the file holds,
+so a problem is reported at its data file, row and column:
+
+- errors (nothing is computed): an empty file or one with a header but no rows,
+  a column the definition names but the file lacks, text in a numeric column
+  (``1,234``, ``12%``, an undeclared marker such as ``-``), an infinite value,
+  a year that is not a whole number, two rows for the same unit, year and
+  series, zero or a negative value under a ``log`` (or a negative one under
+  ``sqrt``) transform;
+- warnings (:class:`AixWarning`, the run goes on): a unit of the index with no
+  value in any data file, a year of the index with no data, values beyond their
+  anchors that were clipped to the scale.
+
+Units found in the data but not in the index are left out without a word: data
+files are often shared by several indices. Missing-value markers (``NA``,
+``n/a``, ``..``, ``NaN``, empty cells and those a source declares with
+``missing``) are missing values, not errors.
+
+A row number counts as a spreadsheet does: in a CSV file the header is row 1,
+so the first value is in row 2; in Parquet and JSON the first record is row 1.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+
+import polars as pl
+
+from . import data
+from .diagnostics import AixError, AixWarning, Diagnostic, did_you_mean
+from .ir import Index, Source, Span
+from .resolve import resolve
+
+MAX_CELLS = 20
+MAX_LISTED = 5
+TEXT_FORMATS = ("csv", "tsv")
+CELLS = {
+    "row": pl.Int64,
+    "unit": pl.String,
+    "year_text": pl.String,
+    "series": pl.String,
+    "column": pl.String,
+    "text": pl.String,
+}
+
+
+def check_data(index: Index, units: Sequence[str]) -> None:
+    """Raise every problem of the data ``index`` reads; warn of its caveats.
+
+    ``units`` are the codes the index scores. A CSV whose ``value`` column
+    holds ``1,234`` in its third row raises E410 naming that file, row 3 and
+    column ``value``.
+    """
+    problems: list[Diagnostic] = []
+    tables = []
+    for source, wanted in _by_source(index):
+        try:
+            cells = read_cells(source, wanted, index)
+        except AixError as error:
+            problems += error.diagnostics
+            continue
+        found, values = _parse_cells(cells, source, wanted)
+        problems += found
+        tables.append(values)
+    if problems:
+        raise AixError(problems)
+    if tables:
+        _check_values(index, pl.concat(tables), set(units))
+
+
+def _by_source(index: Index) -> list[tuple[Source, list[data.Request]]]:
+    grouped: dict[str, list[data.Request]] = {}
+    for request in data.requests(index):
+        grouped.setdefault(request.ref.source, []).append(request)
+    return [
+        (index.source(source_id), wanted)
+        for source_id, wanted in grouped.items()
+        if index.source(source_id) is not None
+    ]
+
+
+# ---- reading the cells as text ----------------------------------------------
+
+
+def read_cells(source: Source, wanted: list[data.Request], index: Index):
+    """The cells the requests read from one source, as text with their row."""
+    _file_itself(source)
+    frame = data.scan(source)
+    names = data.columns(frame, source)
+    _require(source, names, _needed_columns(source, wanted, names))
+
+    offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
+    frame = frame.with_row_index("__row", offset=offset)
+    parts = _parts(frame, source, wanted, names, index)
+    try:
+        rows = frame.select(pl.len()).collect().item()
+        cells = pl.concat(parts).collect() if parts else pl.DataFrame(schema=CELLS)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _unreadable(source, error) from None
+    if rows == 0:
+        raise _file_problem(source, "E405", "has a header but no rows", _ADD_ROWS)
+    return cells
+
+
+_ADD_ROWS = "add the data rows below the header"
+
+
+def _file_itself(source: Source) -> None:
+    if source.file is None:
+        return
+    path = data.path_of(source)
+    if path.is_dir():
+        hint = "name the data file itself, not its folder"
+        raise _file_problem(source, "E406", "is a folder, not a data file", hint)
+    if path.is_file() and path.stat().st_size == 0:
+        raise _file_problem(source, "E405", "is empty", "the file has no header")
+
+
+def _needed_columns(source, wanted, names) -> list[tuple[str, Span | None]]:
+    needed = [(source.unit_column, source.span)]
+    if source.year_column:
+        needed.append((source.year_column, source.span))
+    if source.layout == "long":
+        needed += [(source.indicator_column, source.span)]
+        needed += [(source.value_column, source.span)]
+    elif source.layout == "wide_by_year":
+        needed += [
+            (r.ref.selector, r.ref.span) for r in wanted if not _years_of(r, names)
+        ]
+    else:
+        needed += [(r.ref.selector, r.ref.span) for r in wanted]
+    return needed
+
+
+def _require(source, names, needed) -> None:
+    problems = []
+    for column, span in dict(needed).items():
+        if column in names:
+            continue
+        hints = did_you_mean(column, names) or (
+            f"the file's columns are: {', '.join(names[:12])}",
+        )
+        message = f"{data.path_of(source)} has no column `{column}`"
+        problems.append(Diagnostic("E404", message, span, hints))
+    if problems:
+        raise AixError(problems)
+
+
+def _parts(frame, source, wanted, names, index) -> list[pl.LazyFrame]:
+    if source.layout == "long":
+        return [_long_cells(frame, source, wanted, index)]
+    if source.layout == "wide_by_year":
+        return [
+            _cells(frame, source, r.series, column, pl.lit(str(year)))
+            for r in wanted
+            for year, column in _years_of(r, names).items()
+            if not index.years or year in index.years
+        ]
+    year = _year_text(source, index)
+    return [_cells(frame, source, r.series, r.ref.selector, year) for r in wanted]
+
+
+def _years_of(request: data.Request, names: Iterable[str]) -> dict[int, str]:
+    pattern = re.escape(request.ref.selector).replace(r"\{year\}", r"(\d{4})")
+    return {
+        int(match.group(1)): name
+        for name in names
+        if (match := re.fullmatch(pattern, name))
+    }
+
+
+def _year_text(source: Source, index: Index) -> pl.Expr:
+    if source.year_column:
+        return pl.col(source.year_column).cast(pl.String)
+    if len(index.years) == 1:
+        return pl.lit(str(index.years[0]))
+    return pl.lit(None, pl.String)
+
+
+def _cells(frame, source, series: str, column: str, year: pl.Expr) -> pl.LazyFrame:
+    return frame.select(
+        pl.col("__row").cast(pl.Int64).alias("row"),
+        pl.col(source.unit_column).cast(pl.String).alias("unit"),
+        year.alias("year_text"),
+        pl.lit(series).alias("series"),
+        pl.lit(column).alias("column"),
+        pl.col(column).cast(pl.String).alias("text"),
+    )
+
+
+def _long_cells(frame, source, wanted, index) -> pl.LazyFrame:
+    codes = {r.ref.selector: r.series for r in wanted}
+    mapping = pl.LazyFrame({"__code": list(codes), "series": list(codes.values())})
+    table = frame.select(
+        pl.col("__row").cast(pl.Int64).alias("row"),
+        pl.col(source.unit_column).cast(pl.String).alias("unit"),
+        _year_text(source, index).alias("year_text"),
+        pl.col(source.indicator_column).cast(pl.String).alias("__code"),
+        pl.lit(source.value_column).alias("column"),
+        pl.col(source.value_column).cast(pl.String).alias("text"),
+    )
+    return table.join(mapping, on="__code", how="inner").select(list(CELLS))
+
+
+# ---- cells to numbers ---------------------------------------------------------
+
+
+def _parse_cells(cells: pl.DataFrame, source: Source, wanted) -> tuple[list, object]:
+    markers = list(dict.fromkeys(data.DEFAULT_MISSING + source.missing))
+    text = pl.col("text").str.strip_chars()
+    missing = text.is_null() | text.is_in(markers)
+    value = pl.when(missing).then(None).otherwise(text).cast(pl.Float64, strict=False)
+    year = pl.col("year_text").str.strip_chars()
+    parsed = cells.with_columns(
+        value=value,
+        missing=missing,
+        year=year.cast(pl.Float64, strict=False),
+        year_bad=year.is_not_null() & year.cast(pl.Float64, strict=False).is_null(),
+    )
+    spans = {r.series: r.ref.span for r in wanted}
+    problems = _bad_years(parsed, source, spans)
+    good = parsed.filter(~pl.col("year_bad")).with_columns(
+        pl.col("year").cast(pl.Int64, strict=False), pl.lit(source.id).alias("source")
+    )
+    return problems, good.select(
+        "source", "row", "unit", "year", "series", "column", "text", "missing", "value"
+    )
+
+
+def _bad_years(parsed: pl.DataFrame, source: Source, spans) -> list[Diagnostic]:
+    year = pl.col("year")
+    bad = pl.col("year_bad") | (year.is_not_null() & (year.round() != year))
+    bad = bad | (year.abs() > 99_999)
+    rows = parsed.filter(bad).unique("row", keep="first", maintain_order=True)
+    column = source.year_column or "year"
+    return _cell_problems(
+        rows,
+        source,
+        lambda row: (
+            "E411",
+            f"`{row['year_text']}` is not a year",
+            spans.get(row["series"]),
+            (f"write the year in column `{column}` as a whole number, as 2024",),
+            column,
+        ),
+    )
+
+
+def _bad_numbers(index: Index, scored: pl.DataFrame) -> list[Diagnostic]:
+    not_number = ~pl.col("missing") & pl.col("value").is_null()
+    infinite = pl.col("value").is_infinite()
+    problems = []
+    for (source_id,), rows in scored.filter(not_number | infinite).group_by(
+        ["source"], maintain_order=True
+    ):
+        problems += _number_problems(index, index.source(source_id), rows)
+    return problems
+
+
+def _number_problems(index: Index, source: Source, rows) -> list[Diagnostic]:
+    return _cell_problems(
+        rows,
+        source,
+        lambda row: (
+            (
+                ("E410", f"`{row['text']}` is not a number")
+                if row["value"] is None
+                else ("E412", f"`{row['text']}` is infinite")
+            )
+            + (
+                _span_of(index, row["series"]),
+                _number_hints(row["text"]),
+                row["column"],
+            )
+        ),
+    )
+
+
+def _number_hints(text: str) -> tuple[str, ...]:
+    stripped = text.strip()
+    if stripped.endswith("%"):
+        return (f"write the share without `%`, as {stripped[:-1].strip()}",)
+    if "," in stripped and stripped.replace(",", "").replace(".", "").isdigit():
+        return (f"write the number without separators, as {stripped.replace(',', '')}",)
+    if stripped.lstrip("+-").lower().startswith("inf"):
+        return ("leave the cell empty if the value is unknown",)
+    return (
+        f"if `{stripped}` marks a missing value, declare it on the source: "
+        f'`missing "{stripped}"`',
+    )
+
+
+def _cell_problems(rows: pl.DataFrame, source: Source, describe) -> list[Diagnostic]:
+    path = data.path_of(source)
+    problems = []
+    for row in rows.head(MAX_CELLS).iter_rows(named=True):
+        code, what, span, hints, column = describe(row)
+        message = f"{path}, row {row['row']}, column `{column}`: {what}"
+        location = f"{path}:{row['row']}"
+        problems.append(Diagnostic(code, message, span, hints, location=location))
+    if rows.height > MAX_CELLS:
+        rest = rows.height - MAX_CELLS
+        message = f"{path}: {rest} more cells like these not shown"
+        problems.append(Diagnostic(problems[0].code, message, source.span))
+    return problems
+
+
+# ---- the numbers against the definition --------------------------------------
+
+
+def _check_values(index: Index, values: pl.DataFrame, units: set[str]) -> None:
+    resolved = resolve(index)
+    scored = _scored(index, values, units)
+    problems = _bad_numbers(index, scored)
+    if problems:
+        raise AixError(problems)
+    problems = _duplicates(index, scored) + _outside_domain(index, scored, resolved)
+    if problems:
+        raise AixError(problems)
+    _warn_units(index, values, units)
+    _warn_years(index, values)
+    _warn_clipped(index, scored, resolved)
+
+
+def _scored(index: Index, values: pl.DataFrame, units: set[str]) -> pl.DataFrame:
+    """The rows the index scores: its units, its years (or a node's own year)."""
+    dated = {n.id: n.data_year for n in index.nodes() if n.data_year is not None}
+    own = pl.col("series").replace_strict(dated, default=None, return_dtype=pl.Int64)
+    keep = pl.col("unit").is_in(list(units))
+    if index.years:
+        in_years = pl.col("year").is_in(list(index.years)) | pl.col("year").is_null()
+        keep = keep & pl.when(own.is_null()).then(in_years).otherwise(
+            pl.col("year") == own
+        )
+    return values.filter(keep)
+
+
+def _duplicates(index: Index, scored: pl.DataFrame) -> list[Diagnostic]:
+    keys = ["source", "unit", "year", "series"]
+    repeated = (
+        scored.group_by(keys, maintain_order=True)
+        .agg(pl.col("row"), pl.col("column").first())
+        .filter(pl.col("row").list.len() > 1)
+    )
+    problems = []
+    for found in repeated.head(MAX_CELLS).iter_rows(named=True):
+        source = index.source(found["source"])
+        path = data.path_of(source)
+        rows = ", ".join(str(r) for r in found["row"][:MAX_LISTED])
+        year = f", {found['year']}" if found["year"] is not None else ""
+        message = (
+            f"{path}, rows {rows}: {len(found['row'])} rows for {found['unit']}"
+            f"{year}, `{found['series']}`"
+        )
+        hint = "keep one row per unit, year and indicator"
+        location = f"{path}:{found['row'][0]}"
+        problems.append(
+            Diagnostic(
+                "E413",
+                message,
+                _span_of(index, found["series"]),
+                (hint,),
+                location=location,
+            )
+        )
+    return problems
+
+
+def _outside_domain(index, scored: pl.DataFrame, resolved) -> list[Diagnostic]:
+    transforms = {
+        node_id: r.transform
+        for node_id, r in resolved.items()
+        if r.node.is_leaf and r.node.score_from is None
+    }
+    logged = [s for s, t in transforms.items() if t in ("log", "log10")]
+    rooted = [s for s, t in transforms.items() if t == "sqrt"]
+    bad = (pl.col("series").is_in(logged) & (pl.col("value") <= 0)) | (
+        pl.col("series").is_in(rooted) & (pl.col("value") < 0)
+    )
+    rows = scored.filter(bad)
+    problems = []
+    for row in rows.head(MAX_CELLS).iter_rows(named=True):
+        transform = transforms[row["series"]]
+        path = data.path_of(index.source(row["source"]))
+        message = (
+            f"{path}, row {row['row']}, column `{row['column']}`: `{row['series']}` "
+            f"takes a {transform} transform, but {row['unit']} has {row['value']:g}"
+        )
+        hint = _domain_hint(transform)
+        location = f"{path}:{row['row']}"
+        problems.append(
+            Diagnostic(
+                "E414",
+                message,
+                _span_of(index, row["series"]),
+                (hint,),
+                location=location,
+            )
+        )
+    return problems
+
+
+def _domain_hint(transform: str) -> str:
+    if transform == "sqrt":
+        return "the square root of a negative value is undefined; check the value"
+    return (
+        "the logarithm of zero or less is undefined; check the value, or use "
+        "`transform sqrt` or no transform"
+    )
+
+
+def _span_of(index: Index, series: str) -> Span | None:
+    node = index.node(series)
+    if node is not None:
+        ref = node.data or node.score_from
+        return ref.span if ref is not None else node.span
+    for variable in index.variables:
+        if variable.id == series:
+            return variable.span
+    return None
+
+
+# ---- warnings -------------------------------------------------------------------
+
+
+def _warn_units(index: Index, values: pl.DataFrame, units: set[str]) -> None:
+    present = set(values.filter(pl.col("value").is_not_null())["unit"].to_list())
+    in_data = sorted(u for u in set(values["unit"].to_list()) if u is not None)
+    for unit in index.units:
+        if unit.code in present:
+            continue
+        hints = did_you_mean(unit.code, [u for u in in_data if u not in units])
+        hint = f" ({hints[0]})" if hints else ""
+        warnings.warn(
+            f"{unit.span or index.path}: unit `{unit.code}` has no value in any "
+            f"data file; all its scores will be missing{hint}",
+            AixWarning,
+            stacklevel=2,
+        )
+
+
+def _warn_years(index: Index, values: pl.DataFrame) -> None:
+    dated = {n.id for n in index.nodes() if n.data_year is not None}
+    undated = values.filter(~pl.col("series").is_in(list(dated)))
+    if not index.years or undated["year"].null_count() > 0 or undated.height == 0:
+        return
+    present = set(undated.filter(pl.col("value").is_not_null())["year"].to_list())
+    for year in index.years:
+        if year not in present:
+            shown = ", ".join(str(y) for y in sorted(present)[: MAX_LISTED * 2])
+            warnings.warn(
+                f"{index.path}: year {year} has no data; every score of {year} "
+                f"will be missing (the data has: {shown or 'no values'})",
+                AixWarning,
+                stacklevel=2,
+            )
+
+
+def _warn_clipped(index: Index, scored: pl.DataFrame, resolved) -> None:
+    bounds = {
+        node_id: (min(a.worst, a.best), max(a.worst, a.best))
+        for node_id, r in resolved.items()
+        if (a := r.anchors) is not None and a.clip and r.node.score_from is None
+    }
+    counts = []
+    for series, (low, high) in bounds.items():
+        outside = scored.filter(
+            (pl.col("series") == series)
+            & ((pl.col("value") < low) | (pl.col("value") > high))
+        )
+        if outside.height:
+            counts.append(f"`{series}`: {outside.height}")
+    if counts:
+        total = sum(int(c.rsplit(": ", 1)[1]) for c in counts)
+        verb = "values lie" if total != 1 else "value lies"
+        warnings.warn(
+            f"{index.path}: {total} {verb} beyond the anchors and "
+            f"{'were' if total != 1 else 'was'} clipped to the scale ("
+            + ", ".join(counts[: MAX_LISTED * 2])
+            + ")",
+            AixWarning,
+            stacklevel=2,
+        )
+
+
+# ---- diagnostics ------------------------------------------------------------------
+
+
+def _file_problem(source: Source, code: str, what: str, hint: str) -> AixError:
+    message = f"the data file {data.path_of(source)} of source `{source.id}` {what}"
+    return AixError([Diagnostic(code, message, source.span, (hint,))])
+
+
+def _unreadable(source: Source, error: Exception) -> AixError:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    reason = text or type(error).__name__
+    hint = (
+        "save the file as UTF-8"
+        if "utf-8" in reason.lower() or "utf8" in reason.lower()
+        else "check the file's format, or declare it with `format`"
+    )
+    what = f"cannot be read as {data.format_of(source)}: {reason}"
+    return _file_problem(source, "E403", what, hint)
