@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import data, paths
 from .build import Catalogue, build
 from .diagnostics import AixError, Diagnostic, did_you_mean
 from .ir import Expectation, Index, Node, Span
@@ -76,10 +77,23 @@ def load_file(path: str, chain: tuple[str, ...] = ()) -> Index:
         )
     chain = chain + (resolved,)
     index = _with_includes(built, chain)
-    if index.extends is None:
-        return index
-    parent = load_file(_relative(index.extends, path), chain)
-    return extend(parent, index)
+    if index.extends is not None:
+        parent_path = _relative(index.extends, path)
+        root = paths.project_root(chain[0])
+        where = f"the parent index {parent_path}"
+        paths.confine(parent_path, root, where, "E307", location=path)
+        index = extend(load_file(parent_path, chain), index)
+    if len(chain) == 1:
+        _confine_data(index, paths.project_root(path))
+    return index
+
+
+def _confine_data(index: Index, root: Path) -> None:
+    for source in index.sources:
+        if source.file is not None:
+            path = data.path_of(source)
+            where = f"the data file {path} of source `{source.id}`"
+            paths.confine(path, root, where, "E408", source.span)
 
 
 def _relative(target: str, base: str) -> str:
@@ -109,8 +123,12 @@ def _with_includes(index: Index, chain: tuple[str, ...]) -> Index:
         "variables": list(index.variables),
         "units": list(index.units),
     }
+    root = paths.project_root(chain[0])
     for included in index.includes:
-        catalogue = _load_catalogue(_relative(included, index.path), chain)
+        target = _relative(included, index.path)
+        where = f"the included file {target}"
+        paths.confine(target, root, where, "E307", location=index.path)
+        catalogue = _load_catalogue(target, chain)
         update["sources"] = list(catalogue.sources) + update["sources"]
         update["variables"] = list(catalogue.variables) + update["variables"]
         update["units"] = list(catalogue.units) + update["units"]
