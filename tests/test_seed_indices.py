@@ -1,0 +1,126 @@
+"""The seed indices run from the shipped data and give numbers checked by hand
+or against the paper's published tables (never against their own output)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+import aiindex_dsl
+from aiindex_dsl.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PAPER = ROOT / "examples" / "data" / "paper"
+WEIGHTS = {
+    "research_development": 20,
+    "industry_economy": 20,
+    "technical_performance": 15,
+    "education_talent": 15,
+    "ai_for_science": 10,
+    "policy_governance": 10,
+    "social_impact": 10,
+}
+NODES = {
+    "research_development": "rd",
+    "industry_economy": "ie",
+    "technical_performance": "tp",
+    "education_talent": "et",
+    "ai_for_science": "sci",
+    "policy_governance": "pg",
+    "social_impact": "si",
+}
+REGIONS = {
+    "East China (Shanghai & East)": "EAST",
+    "North China (Beijing & North)": "NORTH",
+    "South China (Guangdong)": "SOUTH",
+    "Southwest China (Sichuan/Chongqing)": "SOUTHWEST",
+    "Central China (Hubei/Hunan)": "CENTRAL",
+    "Northwest China (Shaanxi)": "NORTHWEST",
+    "Northeast China (Liaoning etc)": "NORTHEAST",
+}
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def published_points() -> dict[str, dict[str, float]]:
+    """The national table: {country column: {dimension title: points}}."""
+    table = rows(PAPER / "national_dimension_points.csv")
+    return {
+        country: {r["dimension"]: float(r[country]) for r in table}
+        for country in ("united_states", "china")
+    }
+
+
+def published_regions() -> dict[str, dict[str, float]]:
+    """The regional table: {unit code: {column: score}}."""
+    return {
+        REGIONS[r["region"]]: {k: float(v) for k, v in r.items() if k != "region"}
+        for r in rows(PAPER / "regional_dimension_scores.csv")
+    }
+
+
+# ---- the paper's published tables --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def paper():
+    return aiindex_dsl.load(ROOT / "indices" / "paper_tables.aix").run()
+
+
+def test_rescaled_national_scores_are_points_over_weight():
+    points = published_points()
+    titles = {r["dimension"]: r for r in rows(PAPER / "national_dimension_points.csv")}
+    derived = {r["code"]: r for r in rows(PAPER / "dimension_scores.csv")}
+    for code, country in (("US", "united_states"), ("CN", "china")):
+        for title, row in titles.items():
+            if title == "Composite":
+                continue
+            column = title.lower().replace(" & ", "_").replace(" ", "_")
+            expected = points[country][title] / float(row["weight_pct"]) * 100
+            assert float(derived[code][column]) == pytest.approx(expected, abs=1e-9)
+
+
+def test_regional_rows_are_the_published_table():
+    derived = {r["code"]: r for r in rows(PAPER / "dimension_scores.csv")}
+    for code, published in published_regions().items():
+        for column, value in published.items():
+            assert float(derived[code][column]) == value
+
+
+def test_national_composites_are_the_sum_of_published_points(paper):
+    # 11.3 + 14.8 + 12.9 + 9.03 + 7.15 + 8.9 + 4.1 = 68.18 (published 68.1);
+    # 10.3 + 11.2 + 9.98 + 8.72 + 6.91 + 5.3 + 7.0 = 59.41 (published 59.4).
+    assert paper.value("composite", "US") == pytest.approx(68.18)
+    assert paper.value("composite", "CN") == pytest.approx(59.41)
+    assert abs(paper.value("composite", "US") - 68.1) <= 0.1
+    assert abs(paper.value("composite", "CN") - 59.4) <= 0.1
+
+
+def test_national_points_are_the_published_points(paper):
+    for country, code in (("united_states", "US"), ("china", "CN")):
+        for title, points in published_points()[country].items():
+            if title == "Composite":
+                continue
+            column = title.lower().replace(" & ", "_").replace(" ", "_")
+            node = NODES[column]
+            assert paper.value(node, code, points=True) == pytest.approx(points)
+
+
+def test_regional_composites_round_to_the_published_ones(paper):
+    for code, published in published_regions().items():
+        mean = sum(published[c] * w for c, w in WEIGHTS.items()) / 100
+        computed = paper.value("composite", code)
+        assert computed == pytest.approx(mean)
+        assert f"{computed + 1e-9:.1f}" == f"{published['composite']:.1f}"
+
+
+def test_paper_tables_run_with_every_expectation_met(cli):
+    outcome = cli.invoke(main, ["run", str(ROOT / "indices" / "paper_tables.aix")])
+    assert outcome.exit_code == 0, outcome.output
+    assert outcome.output.count(" ok ") == 23
+    assert "FAILED" not in outcome.output
