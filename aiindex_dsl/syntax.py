@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
-from .diagnostics import AixError, Diagnostic
+from .diagnostics import AixError, Diagnostic, did_you_mean
 from .ir import Span
 
 MAX_BYTES = 5_000_000
@@ -31,6 +32,7 @@ TERMINAL_WORDS = {
     "POINTS": "`points`",
     "REMOVABLE": "what to remove (`dimension`, `indicator`, `unit`, ...)",
     "$END": "the end of the file",
+    "<END-OF-FILE>": "the end of the file",
 }
 
 
@@ -88,15 +90,85 @@ def decode(raw: bytes, path: str) -> str:
 
 
 def parse(text: str, path: str = "<text>") -> lark.Tree:
-    """Parse ``.aix`` text into a Lark tree, or raise an :class:`AixError`."""
+    """Parse ``.aix`` text into a Lark tree, or raise an :class:`AixError`.
+
+    The tree is refused when it is nested or sized beyond :data:`LIMITS`.
+    """
     try:
-        return parser().parse(text)
+        tree = parser().parse(text)
     except UnexpectedCharacters as error:
         raise AixError([_unexpected_character(error, text, path)]) from None
     except UnexpectedToken as error:
-        raise AixError([_unexpected_token(error, path)]) from None
+        raise AixError([_unexpected_token(error, text, path)]) from None
     except UnexpectedEOF as error:
         raise AixError([_unexpected_end(error, text, path)]) from None
+    check_limits(tree, path)
+    return tree
+
+
+# ---- limits -------------------------------------------------------------------
+
+MAX_NESTING = 32
+MAX_NODES = 10_000
+MAX_EXPRESSION_DEPTH = 64
+LIMITS = {
+    "bytes": MAX_BYTES,
+    "nesting": MAX_NESTING,
+    "nodes": MAX_NODES,
+    "expression depth": MAX_EXPRESSION_DEPTH,
+}
+EXPRESSION_RULES = {"add", "sub", "mul", "div", "neg", "call"}
+
+
+def check_limits(tree: lark.Tree, path: str) -> None:
+    """Refuse a tree nested deeper or holding more nodes than aix takes.
+
+    The walk keeps its own stack, so a hostile file cannot exhaust Python's.
+    """
+    nodes = 0
+    stack = [(tree, 0, 0)]
+    while stack:
+        subtree, nesting, depth = stack.pop()
+        if subtree.data == "node":
+            nodes += 1
+            nesting += 1
+            _limit(nodes > MAX_NODES, subtree, path, "E111", _TOO_MANY)
+            _limit(nesting > MAX_NESTING, subtree, path, "E109", _TOO_DEEP)
+        if subtree.data in EXPRESSION_RULES:
+            depth += 1
+            _limit(depth > MAX_EXPRESSION_DEPTH, subtree, path, "E110", _TOO_NESTED)
+        stack += [
+            (child, nesting, depth)
+            for child in subtree.children
+            if isinstance(child, lark.Tree)
+        ]
+
+
+_TOO_MANY = (
+    f"the definition has more than {MAX_NODES:,} dimensions and indicators",
+    "split the index, or compute part of it elsewhere",
+)
+_TOO_DEEP = (
+    f"dimensions are nested more than {MAX_NESTING} deep",
+    "flatten the tree: few indices need more than four levels",
+)
+_TOO_NESTED = (
+    f"the expression is nested more than {MAX_EXPRESSION_DEPTH} deep",
+    "split it into derived indicators of their own",
+)
+
+
+def _limit(exceeded: bool, subtree: lark.Tree, path: str, code: str, words) -> None:
+    if not exceeded:
+        return
+    meta = subtree.meta
+    line = getattr(meta, "line", 1)
+    column = getattr(meta, "column", 1)
+    message, hint = words
+    raise AixError([Diagnostic(code, message, _span(path, line, column), (hint,))])
+
+
+# ---- parse errors ---------------------------------------------------------------
 
 
 def _file_problem(path: str, code: str, what: str) -> AixError:
@@ -109,20 +181,71 @@ def _span(path: str, line: int, column: int, width: int = 1) -> Span:
     )
 
 
+def expected_sentence(names) -> str:
+    """What the parser expected, as a person would say it.
+
+    >>> expected_sentence({"NUMBER", "INT", "MINUS"})
+    'expected a number'
+    """
+    names = set(names) - {"COMMENT"}
+    words = []
+    if names & {"NUMBER", "MINUS"}:
+        names -= {"NUMBER", "INT", "MINUS"}
+        words.append("a number")
+    keywords = sorted(n for n in names if _is_keyword(n))
+    others = sorted({_word(n) for n in names if not _is_keyword(n)})
+    if len(keywords) > MAX_KEYWORDS:
+        words = ["a statement such as `dimension`, `indicator` or `weight`"]
+        return "expected " + _either(words + ["`}`"] * ("RBRACE" in names))
+    else:
+        words += [f"`{_keyword(k)}`" for k in keywords]
+    words += others
+    return "expected " + _either(words) if words else ""
+
+
+MAX_KEYWORDS = 6
+
+
+def _either(words: list[str]) -> str:
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _is_keyword(name: str) -> bool:
+    if name in TERMINAL_WORDS:
+        return False
+    terminal = _terminal(name)
+    return (
+        terminal is not None
+        and terminal.pattern.type == "str"
+        and (terminal.pattern.value.isalpha())
+    )
+
+
+def _keyword(name: str) -> str:
+    return _terminal(name).pattern.value
+
+
+def _terminal(name: str):
+    try:
+        return parser().get_terminal(name)
+    except KeyError:
+        return None
+
+
 def _expected(names) -> tuple[str, ...]:
-    words = sorted({_word(name) for name in names})
-    if not words:
-        return ()
-    if len(words) > 8:
-        words = words[:8] + ["..."]
-    return ("expected " + ", ".join(words),)
+    sentence = expected_sentence(names)
+    return (sentence,) if sentence else ()
 
 
 def _word(name: str) -> str:
     if name in TERMINAL_WORDS:
         return TERMINAL_WORDS[name]
-    pattern = parser().get_terminal(name).pattern
-    return f"`{pattern.value}`" if pattern.type == "str" else name.lower()
+    terminal = _terminal(name)
+    if terminal is not None and terminal.pattern.type == "str":
+        return f"`{terminal.pattern.value}`"
+    return name.lower()
 
 
 def _unexpected_character(
@@ -135,37 +258,210 @@ def _unexpected_character(
             "E104",
             "this text is never closed",
             span,
-            ('close it with `"` on the same line',),
+            ('close it with `"` on the same line, or use """ for several lines',),
         )
+    malformed = _malformed_number(text, error.pos_in_stream, path, error.line)
+    if malformed is not None:
+        return malformed
+    label = _labelled(error)
     hints = _expected(error.allowed or ())
-    return Diagnostic("E105", f"unexpected character `{char}`", span, hints)
+    if label is not None:
+        return Diagnostic("E105", f"unexpected `{char}`: {label}", span, hints)
+    shown = char if char.isprintable() else repr(char)
+    return Diagnostic("E105", f"unexpected character `{shown}`", span, hints)
 
 
-def _unexpected_token(error: UnexpectedToken, path: str) -> Diagnostic:
+def _unexpected_token(error: UnexpectedToken, text: str, path: str) -> Diagnostic:
     token = error.token
     if token.type == "$END":
-        return _unclosed(error, path)
-    width = max(1, len(str(token)))
+        return _unexpected_end(error, text, path)
+    malformed = _malformed_number(text, token.start_pos, path, token.line)
+    if malformed is not None:
+        return malformed
+    width = max(1, len(str(token).split("\n")[0]))
     span = _span(path, token.line, token.column, width)
-    return Diagnostic("E106", f"unexpected `{token}`", span, _expected(error.expected))
+    shown = _shown(token)
+    label = _labelled(error)
+    message = f"unexpected {shown}: {label}" if label else f"unexpected {shown}"
+    hints = _misspelt(token, error.expected) + _expected(error.expected)
+    return Diagnostic("E106", message, span, hints)
 
 
-def _unclosed(error: UnexpectedToken | UnexpectedEOF, path: str) -> Diagnostic:
-    line = getattr(error.token, "line", 1) or 1
-    column = getattr(error.token, "column", 1) or 1
-    span = _span(path, line, column)
-    hints = ("a block opened with `{` is not closed: add `}`",) + _expected(
-        error.expected
-    )
-    return Diagnostic(
-        "E107", "the file ends before the definition is complete", span, hints
-    )
+def _misspelt(token, expected) -> tuple[str, ...]:
+    if token.type != "NAME":
+        return ()
+    words = {_keyword(n) for n in expected if _is_keyword(n)}
+    if expected and ("KIND" in expected or len(words) > MAX_KEYWORDS):
+        words |= {"dimension", "indicator"}
+    return did_you_mean(str(token), sorted(words))
 
 
-def _unexpected_end(error: UnexpectedEOF, text: str, path: str) -> Diagnostic:
+def _shown(token) -> str:
+    if token.type in ("$END", "<END-OF-FILE>"):
+        return "end of the file"
+    text = str(token).split("\n")[0]
+    return f"`{text[:40]}`"
+
+
+def _malformed_number(text: str, position: int, path: str, line: int):
+    """A number run together with more characters, like ``1.2.3`` or ``20x``."""
+    if position is None or position < 0 or position > len(text):
+        return None
+    start = position
+    while start > 0 and not text[start - 1].isspace() and text[start - 1] not in "{}()":
+        start -= 1
+    end = position
+    while end < len(text) and not text[end].isspace() and text[end] not in "{}()":
+        end += 1
+    word = text[start:end].rstrip("%")
+    if not word[:1].isdigit() or start == position or _is_number(word):
+        return None
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    span = _span(path, line, column, len(word))
+    hint = "write numbers as 12, 12.5, -3, 1_000 or 1e6"
+    return Diagnostic("E108", f"`{word}` is not a number", span, (hint,))
+
+
+def _is_number(word: str) -> bool:
+    try:
+        float(word.replace("_", ""))
+    except ValueError:
+        return word.count("-") == 2 and word.replace("-", "").isdigit()
+    return True
+
+
+def _unexpected_end(error, text: str, path: str) -> Diagnostic:
     line = text.count("\n") + 1
     span = _span(path, line, len(text.rsplit("\n", 1)[-1]) + 1)
+    if not _CODE.sub("", text).strip():
+        hint = "a definition starts with `index NAME {` and ends with `}`"
+        return Diagnostic("E100", "the file is empty", span, (hint,))
     hints = _expected(error.expected)
+    if "RBRACE" in (error.expected or ()):
+        hints = (_open_block(text),) + hints
     return Diagnostic(
         "E107", "the file ends before the definition is complete", span, hints
     )
+
+
+# Strings and comments, which may hold braces that open nothing.
+_CODE = re.compile(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+
+
+def _open_block(text: str) -> str:
+    """Which block is still open at the end of ``text``: its line and opening."""
+    blanked = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+    opened: list[int] = []
+    for position, char in enumerate(blanked):
+        if char == "{":
+            opened.append(position)
+        elif char == "}" and opened:
+            opened.pop()
+    if not opened:
+        return "a block opened with `{` is not closed: add `}`"
+    start = opened[-1]
+    line = text.count("\n", 0, start) + 1
+    head = text[text.rfind("\n", 0, start) + 1 : start + 1].strip()
+    return f"the block `{head[:60]}` opened on line {line} is not closed: add `}}`"
+
+
+# ---- labelled examples ------------------------------------------------------------
+
+# Bad snippets, each labelled with what its author most likely meant. An error
+# that leaves the parser in the state one of these leaves it in gets its label.
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "a file starts with `index NAME {` (or holds only sources, units and "
+    "variables, to be included)": ("scale 0 to 100", "indicator x { }", "{ }"),
+    "after `index` comes the index's name, as `index my_index`": (
+        "index { }",
+        'index "AI index" { }',
+    ),
+    "the index's title, if any, is quoted text after its name": (
+        "index t AI { }",
+        "index t 12 { }",
+    ),
+    "`scale` takes two numbers, as `scale 0 to 100`": (
+        "index t { scale to 100 }",
+        "index t { scale 0 to }",
+        "index t { scale 0 to x }",
+    ),
+    "`weight` takes a number, as `weight 20%` or `weight 2`": (
+        "index t { indicator x weight { } }",
+        "index t { indicator x { weight } }",
+        "index t { indicator x weight x }",
+    ),
+    "`anchors` takes two numbers, as `anchors worst 0 best 100`": (
+        "index t { indicator x { anchors 0 100 } }",
+        "index t { indicator x { anchors worst 0 best } }",
+        "index t { indicator x { anchors worst best 1 } }",
+        "index t { indicator x { anchors worst 0 100 } }",
+    ),
+    "a unit is a code and an optional quoted name; list them with spaces, not commas": (
+        "index t { units { US, CN } }",
+        "index t { units { US; CN } }",
+    ),
+    'units are listed in a block: `units { US "United States" }`': (
+        "index t { units US }",
+    ),
+    'a path is quoted text, as `file "data/values.csv"`': (
+        "index t { source s { file data.csv } }",
+        "index t { include base.aix }",
+    ),
+    "an operator needs a value on each side": (
+        "index t { indicator x { derive a + * b } }",
+        "index t { indicator x { derive a * } }",
+        "index t { indicator x { derive } }",
+    ),
+    "a function takes one value, as `log(gdp)`; quoted text is not a value": (
+        'index t { indicator x { derive f("os") } }',
+        "index t { indicator x { derive f() } }",
+    ),
+    "a dimension or indicator needs its name, as `dimension rd`": (
+        "index t { dimension { } }",
+        'index t { indicator "x" { } }',
+    ),
+    "there is one `}` too many here, or the index was already closed": (
+        "index t { } }",
+        "index t { } x",
+        "index t { units { US } }\n}",
+        "index t { dimension d { } } }",
+    ),
+    "`years` takes a year, a span (`2020 to 2024`) or a list of years": (
+        "index t { years }",
+        "index t { years x }",
+        "index t { years 2020 to }",
+    ),
+    '`from` names a source and then the column, in quotes: `from values "gdp"`': (
+        "index t { indicator x { from values gdp } }",
+        'index t { indicator x { from "gdp" } }',
+    ),
+}
+
+
+@functools.cache
+def _label_table() -> dict[tuple[int, str], str]:
+    table: dict[tuple[int, str], str] = {}
+    for label, snippets in EXAMPLES.items():
+        for snippet in snippets:
+            try:
+                parser().parse(snippet)
+            except (UnexpectedToken, UnexpectedCharacters) as error:
+                key = _state_key(error)
+                if key is not None:
+                    table.setdefault(key, label)
+    return table
+
+
+def _state_key(error) -> tuple[int, str] | None:
+    state = getattr(error, "state", None)
+    if state is None:
+        return None
+    token = getattr(error, "token", None)
+    return (state.position, token.type if token is not None else "<char>")
+
+
+def _labelled(error) -> str | None:
+    key = _state_key(error)
+    if key is None:
+        return None
+    return _label_table().get(key)
