@@ -394,7 +394,6 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "index t { indicator x { anchors 0 100 } }",
         "index t { indicator x { anchors worst 0 best } }",
         "index t { indicator x { anchors worst best 1 } }",
-        "index t { indicator x { anchors worst 0 100 } }",
     ),
     "a unit is a code and an optional quoted name; list them with spaces, not commas": (
         "index t { units { US, CN } }",
