@@ -210,23 +210,17 @@ def plan(index: Index) -> pl.LazyFrame:
         pl.col("series").alias("node"),
         "score",
         pl.col("observed").cast(pl.Float64).alias("coverage"),
-    )
-    scores = aggregate(leaves, tree, int(tree["height"].max() or 0))
-    flags = values.select(
-        "unit",
-        "year",
-        pl.col("series").alias("node"),
         "raw",
         "imputed",
         "clipped",
         "treated",
     )
-    return finish(scores, flags, tree, unit_table)
+    scores = aggregate(leaves, tree, int(tree["height"].max() or 0))
+    return finish(scores, tree, unit_table)
 
 
-def finish(scores, flags, tree: pl.DataFrame, unit_table: pl.DataFrame) -> pl.LazyFrame:
+def finish(scores, tree: pl.DataFrame, unit_table: pl.DataFrame) -> pl.LazyFrame:
     """Contributions, ranks and the columns of the result table."""
-    scores = _effective_shares(scores, tree)
     ranked = scores.with_columns(
         pl.col("score")
         .rank("min", descending=True)
@@ -234,17 +228,13 @@ def finish(scores, flags, tree: pl.DataFrame, unit_table: pl.DataFrame) -> pl.La
         .alias("rank"),
         (pl.col("effective_share") * pl.col("score")).alias("points"),
     )
-    result = (
-        ranked.join(
-            tree.lazy().select(
-                "node", "kind", "parent", "depth", "weight", "effective_weight"
-            ),
-            on="node",
-            how="left",
-        )
-        .join(flags, on=KEYS, how="left", nulls_equal=True)
-        .join(unit_table.lazy(), on="unit", how="left")
-    )
+    result = ranked.join(
+        tree.lazy().select(
+            "node", "kind", "parent", "depth", "weight", "effective_weight"
+        ),
+        on="node",
+        how="left",
+    ).join(unit_table.lazy(), on="unit", how="left")
     order = {node: i for i, node in enumerate(tree["node"])}
     return (
         result.with_columns(
@@ -278,32 +268,3 @@ RESULT_COLUMNS = [
     "clipped",
     "treated",
 ]
-
-
-def _effective_shares(scores: pl.LazyFrame, tree: pl.DataFrame) -> pl.LazyFrame:
-    """Each node's share of the composite for that unit: the product of the shares
-    (weights renormalized around missing children) along its path."""
-    depth = tree.lazy().select("node", "depth")
-    scores = scores.join(depth, on="node", how="left")
-    effective = scores.filter(pl.col("depth") == 0).select(
-        "unit", "year", "node", pl.col("share").alias("effective_share")
-    )
-    known = effective
-    for level in range(1, int(tree["depth"].max() or 0) + 1):
-        step = (
-            scores.filter(pl.col("depth") == level)
-            .join(
-                known.rename({"node": "parent", "effective_share": "parent_share"}),
-                on=["unit", "year", "parent"],
-                how="left",
-                nulls_equal=True,
-            )
-            .select(
-                "unit",
-                "year",
-                "node",
-                (pl.col("share") * pl.col("parent_share")).alias("effective_share"),
-            )
-        )
-        known = pl.concat([known, step])
-    return scores.join(known, on=KEYS, how="left", nulls_equal=True).drop("depth")

@@ -119,7 +119,9 @@ def panel_frame(panel: Panel) -> pl.DataFrame:
     indicator = np.tile(np.arange(n), u * y)
     centre = rng.uniform(0, 100, n)
     spread = rng.uniform(1, 20, n)
-    value = np.round(centre[indicator] + spread[indicator] * rng.standard_normal(size), 4)
+    value = np.round(
+        centre[indicator] + spread[indicator] * rng.standard_normal(size), 4
+    )
     missing = rng.random(size) < 0.05
     units = pl.Series([f"U{k + 1:04d}" for k in range(u)])
     codes = pl.Series([f"i{k + 1:03d}" for k in range(n)])
@@ -158,10 +160,10 @@ def aix_text(panel: Panel, file: str) -> str:
         "  }",
     ]
     for dim in parts["dims"].iter_rows(named=True):
-        lines.append(f'  dimension {dim["dim"]} weight {dim["w_dim"]:g} {{')
+        lines.append(f"  dimension {dim['dim']} weight {dim['w_dim']:g} {{")
         subs = parts["subs"].filter(pl.col("dim") == dim["dim"])
         for sub in subs.iter_rows(named=True):
-            lines.append(f'    dimension {sub["sub"]} weight {sub["w_sub"]:g} {{')
+            lines.append(f"    dimension {sub['sub']} weight {sub['w_sub']:g} {{")
             leaves = parts["indicators"].filter(pl.col("sub") == sub["sub"])
             for leaf in leaves.iter_rows(named=True):
                 code = leaf["indicator"]
@@ -221,8 +223,10 @@ def run_polars(panel: Panel, fmt: str) -> pl.DataFrame:
     dims = _mean(subs, "dim", "w_sub").join(parts["dims"].lazy(), on="dim")
     top = _mean(dims, None, "w_dim").with_columns(node=pl.lit("bench"))
     out = pl.concat(
-        [dims.select("unit", "year", pl.col("dim").alias("node"), "score"),
-         top.select("unit", "year", "node", "score")]
+        [
+            dims.select("unit", "year", pl.col("dim").alias("node"), "score"),
+            top.select("unit", "year", "node", "score"),
+        ]
     )
     return out.collect(engine="streaming")
 
@@ -239,7 +243,9 @@ def run_pandas(panel: Panel, fmt: str) -> pl.DataFrame:
     """Straightforward pandas: read, merge the tree, groupby at each level."""
     import pandas as pd
 
-    parts = {k: pd.DataFrame(v.to_dict(as_series=False)) for k, v in tree(panel).items()}
+    parts = {
+        k: pd.DataFrame(v.to_dict(as_series=False)) for k, v in tree(panel).items()
+    }
     frame = pd.read_csv(panel.path("panel.csv"))
     frame = frame.merge(parts["indicators"], on="indicator", how="inner")
     frame["x"] = frame["value"] * frame["sign"]
@@ -307,7 +313,9 @@ def measure(panel: Panel, name: str, run: int) -> dict:
     wall, rss_kib = last.split()[1:]
     if done.returncode != 0:
         raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
-    inner = json.loads(done.stdout.strip().splitlines()[-1]) if "--child" in command else {}
+    inner = (
+        json.loads(done.stdout.strip().splitlines()[-1]) if "--child" in command else {}
+    )
     row = {
         "implementation": name,
         "run": run,
@@ -334,8 +342,11 @@ def _size_args(panel: Panel) -> list[str]:
 def compare(panel: Panel, names: list[str]) -> list[str]:
     """Max abs difference of every implementation's scores to the first one's."""
     lines = []
-    frames = {n: pl.read_parquet(panel.path(f"scores_{n}.parquet")) for n in names
-              if panel.path(f"scores_{n}.parquet").is_file()}
+    frames = {
+        n: pl.read_parquet(panel.path(f"scores_{n}.parquet"))
+        for n in names
+        if panel.path(f"scores_{n}.parquet").is_file()
+    }
     if len(frames) < 2:
         return lines
     base_name, base = next(iter(frames.items()))
@@ -348,7 +359,9 @@ def compare(panel: Panel, names: list[str]) -> list[str]:
         if (joined["score"].is_null() != joined["score_right"].is_null()).any():
             raise SystemExit(f"{name} and {base_name} differ in missing scores")
         worst = diff.filter(~both_null).max()
-        lines.append(f"{name} vs {base_name}: max |diff| = {worst:.3g} on {base.height} scores")
+        lines.append(
+            f"{name} vs {base_name}: max |diff| = {worst:.3g} on {base.height} scores"
+        )
         if worst >= TOLERANCE:
             raise SystemExit(lines[-1] + f" (>= {TOLERANCE})")
     return lines
@@ -369,11 +382,7 @@ def main(argv: list[str] | None = None) -> None:
     generate(panel)
     print(f"uptime: {_uptime()}")
     print(f"input: {panel.folder}, in memory {input_size(panel):.3f} GiB")
-    rows = [
-        measure(panel, name, run)
-        for run in range(args.runs)
-        for name in args.only
-    ]
+    rows = [measure(panel, name, run) for run in range(args.runs) for name in args.only]
     print(f"uptime: {_uptime()}")
     _table(rows)
     for line in compare(panel, [n for n in args.only if n != "aix-cli-parquet"]):
@@ -381,7 +390,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _table(rows: list[dict]) -> None:
-    print(f"{'implementation':<18}{'median s':>10}{'compute s':>11}{'peak GiB':>10}  runs")
+    print(
+        f"{'implementation':<18}{'median s':>10}{'compute s':>11}{'peak GiB':>10}  runs"
+    )
     for name in dict.fromkeys(r["implementation"] for r in rows):
         mine = [r for r in rows if r["implementation"] == name]
         wall = statistics.median(r["process_seconds"] for r in mine)
