@@ -29,7 +29,7 @@ def index(tmp_path, units: str, groups: str, variables: str = ""):
       source p "Provinces" {{ file "p.csv" year column "year" }}
       {variables}
       dimension d "D" {{
-        indicator rd "R&D" {{ from p "rd" anchors worst 0 best 5 }}
+        indicator rd "R&D" {{ from p "rd" anchors worst 0 best 10 }}
         indicator robots "Robots" {{ from p "robots" anchors worst 0 best 20 }}
       }}
     }}
@@ -49,9 +49,9 @@ def raw(results, node, unit):
 def test_weighted_mean_weights_by_the_variable(tmp_path):
     groups = "group H { members A B rollup weighted_mean by gdp }"
     results = index(tmp_path, "A B", groups, 'variable gdp from p "gdp"').run()
-    # (4.0 * 100 + 2.0 * 300) / 400 = 2.5 -> score 2.5 / 5 = 50.
+    # (4.0 * 100 + 2.0 * 300) / 400 = 2.5 -> score 2.5 / 10 = 25.
     assert raw(results, "rd", "H") == pytest.approx(2.5)
-    assert results.value("rd", "H") == pytest.approx(50.0)
+    assert results.value("rd", "H") == pytest.approx(25.0)
 
 
 def test_weighted_mean_skips_members_without_a_weight(tmp_path):

@@ -124,3 +124,69 @@ def test_paper_tables_run_with_every_expectation_met(cli):
     assert outcome.exit_code == 0, outcome.output
     assert outcome.output.count(" ok ") == 23
     assert "FAILED" not in outcome.output
+
+
+# ---- Chinese regions on the national scale -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def regions():
+    return aiindex_dsl.load(ROOT / "indices" / "china_regions.aix").run()
+
+
+def provinces() -> list[dict[str, str]]:
+    return rows(ROOT / "examples" / "data" / "china_provinces_rd.csv")
+
+
+def test_province_table_is_complete():
+    # The communiqué's provinces add up to its national total, 24,393.1 (rounding).
+    table = provinces()
+    assert len(table) == 31
+    assert sum(float(r["rd_expenditure"]) for r in table) == pytest.approx(
+        24393.1, abs=0.2
+    )
+
+
+def test_region_intensity_is_its_spending_over_its_gdp(regions):
+    # The GDP-weighted mean of intensities is total R&D spending over total GDP,
+    # GDP being spending / intensity: computed here from the published columns.
+    for code in REGIONS.values():
+        members = [r for r in provinces() if r["region"] == code]
+        spending = sum(float(r["rd_expenditure"]) for r in members)
+        gdp = sum(
+            float(r["rd_expenditure"]) / float(r["rd_intensity"]) * 100 for r in members
+        )
+        intensity = 100 * spending / gdp
+        raw = regions.long.filter(
+            (regions.long["node"] == "gerd_pct_gdp") & (regions.long["unit"] == code)
+        )["raw"][0]
+        assert raw == pytest.approx(intensity, abs=1e-3)
+        # National anchors: 0 % scores 0, 5 % scores 100.
+        assert regions.value("rd", code) == pytest.approx(intensity / 5 * 100, abs=0.02)
+
+
+def test_region_composite_mixes_rd_with_the_papers_other_scores(regions):
+    for code, published in published_regions().items():
+        others = sum(
+            published[c] * w for c, w in WEIGHTS.items() if c != "research_development"
+        )
+        expected = (others + 20 * regions.value("rd", code)) / 100
+        assert regions.value("composite", code) == pytest.approx(expected)
+        assert regions.value("tp", code) == published["technical_performance"]
+
+
+def test_east_china_by_hand(regions):
+    # Spending 1615.7 + 3005.9 + 1859.9 + 883.2 + 842.4 + 430.7 + 1681.9 = 10319.7;
+    # GDP = sum of spending / intensity x 100 = 387,290.9; intensity 2.6646 %,
+    # score 2.6646 / 5 x 100 = 53.29. Composite: (53.29 x 20 + 35.5 x 20
+    # + 71.7 x 15 + 31.7 x 15 + 31.7 x 10 + 38.5 x 10 + 48.8 x 10) / 100 = 45.17.
+    assert regions.value("rd", "EAST") == pytest.approx(53.29, abs=0.01)
+    assert regions.value("composite", "EAST") == pytest.approx(45.17, abs=0.01)
+
+
+def test_provinces_score_rd_only_and_have_no_composite(regions):
+    # Shanghai 4.17 % -> 83.4; Beijing 6.44 % is beyond the best anchor: 100.
+    assert regions.value("rd", "SH") == pytest.approx(4.17 / 5 * 100)
+    assert regions.value("rd", "BJ") == 100
+    assert regions.value("composite", "SH") is None
+    assert regions.value("ie", "SH") is None
