@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import textwrap
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +95,18 @@ class Catalogue:
 
 def build(tree: Tree, path: str) -> Index | Catalogue:
     """Turn the parse tree of one file into its IR, or raise every problem found."""
+    return build_with_spans(tree, path)[0]
+
+
+def build_with_spans(
+    tree: Tree, path: str
+) -> tuple[Index | Catalogue, dict[tuple[str, ...], Span]]:
+    """The IR of one file and where each of its statements stands.
+
+    The spans are keyed by owner and field: ``("index", "version")``,
+    ``("node", "rd", "description")``, ``("source", "hai", "url")``; the
+    formatter uses them to keep comments beside their statements.
+    """
     builder = Builder(path)
     try:
         result = builder.transform(tree)
@@ -103,7 +116,7 @@ def build(tree: Tree, path: str) -> Index | Catalogue:
         raise
     if builder.problems:
         raise AixError(builder.problems)
-    return result
+    return result, builder.spans
 
 
 def unquote(token: Token) -> str:
@@ -149,6 +162,7 @@ class Builder(Transformer):
         super().__init__()
         self.path = path
         self.problems: list[Diagnostic] = []
+        self.spans: dict[tuple[str, ...], Span] = {}
 
     def span(self, meta) -> Span:
         """The span of a rule, from Lark's propagated positions."""
@@ -188,7 +202,9 @@ class Builder(Transformer):
     def index(self, meta, children):
         name, title, extends, *statements = children
         span = self.span(meta)
-        fields, lists, node_fields = self.gather(statements, INDEX_FIELDS | NODE_FIELDS)
+        fields, lists, node_fields = self.gather(
+            statements, INDEX_FIELDS | NODE_FIELDS, ("index",)
+        )
         root_fields = {
             k: node_fields.pop(k) for k in list(node_fields) if k in NODE_FIELDS
         }
@@ -213,7 +229,7 @@ class Builder(Transformer):
             **lists,
         )
 
-    def gather(self, statements, allowed):
+    def gather(self, statements, allowed, owner: tuple[str, ...]):
         """Split a block's statements into single fields and lists.
 
         Returns ``(fields, lists, node_fields)``; a repeated single field or a
@@ -221,12 +237,18 @@ class Builder(Transformer):
         """
         seen: dict[str, Statement] = {}
         lists: dict[str, list] = {}
+        counts: Counter[str] = Counter()
         for statement in statements:
             if statement.field in LIST_FIELDS:
+                key = owner + (statement.field, str(counts[statement.field]))
+                counts[statement.field] += 1
+                self.spans[key] = statement.span
                 lists.setdefault(LIST_FIELDS[statement.field], []).extend(
                     _as_list(statement.value)
                 )
-            elif statement.field not in allowed:
+                continue
+            self.spans.setdefault(owner + (statement.field,), statement.span)
+            if statement.field not in allowed:
                 self.not_here(statement)
             elif statement.field in seen:
                 self.repeated(statement, seen[statement.field])
@@ -324,9 +346,13 @@ class Builder(Transformer):
     def group(self, meta, children):
         code, name, *items = children
         fields = {}
+        seen: dict[str, Statement] = {}
         for item in items:
-            if item.field in fields:
-                self.repeated(item, Statement(item.field, None, item.span))
+            self.spans.setdefault(("group", str(code), item.field), item.span)
+            if item.field in seen:
+                self.repeated(item, seen[item.field])
+                continue
+            seen[item.field] = item
             fields[item.field] = item.value
         members = fields.pop("members", ())
         rollup, by = fields.pop("rollup", ("sum", None))
@@ -344,8 +370,9 @@ class Builder(Transformer):
         return Statement("members", tuple(str(c) for c in children), self.span(meta))
 
     def rollup(self, meta, children):
-        method, by = children
-        value = (str(method), str(by) if by else None)
+        first, second, by = children
+        method = str(first) if second is None else f"{first}_{second}"
+        value = (method.lower(), str(by) if by else None)
         return Statement("rollup", value, self.span(meta))
 
     # ---- sources and variables ----------------------------------------------
@@ -355,14 +382,12 @@ class Builder(Transformer):
         fields: dict[str, Any] = {}
         seen: dict[str, Statement] = {}
         for item in items:
+            self.spans.setdefault(("source", str(name), item.field), item.span)
             if item.field in seen:
                 self.repeated(item, seen[item.field])
                 continue
             seen[item.field] = item
-            if item.field == "layout_by":
-                fields.update(item.value)
-            else:
-                fields[item.field] = item.value
+            fields[item.field] = item.value
         if title is not None:
             fields.setdefault("title", unquote(title))
         value = Source(id=str(name), span=self.span(meta), origin=self.path, **fields)
@@ -410,6 +435,7 @@ class Builder(Transformer):
     def layout(self, meta, children):
         layout, by = children
         value = str(layout) if by is None else f"{layout}_by_{by}"
+        value = value.lower()
         return Statement("layout", value, self.span(meta))
 
     def missing_markers(self, meta, children):
@@ -438,7 +464,7 @@ class Builder(Transformer):
         statements = list(block or ())
         if weight is not None:
             statements.insert(0, Statement("weight", weight, weight.span))
-        _, lists, node_fields = self.gather(statements, NODE_FIELDS)
+        _, lists, node_fields = self.gather(statements, NODE_FIELDS, ("node", name))
         for field, items in lists.items():
             if field != "children":
                 self.not_here(
@@ -545,7 +571,7 @@ class Builder(Transformer):
     def derive(self, meta, children):
         span = self.span(meta)
         value = Derivation(
-            expr=children[0], text=_expression_text(children[0]), span=span
+            expr=children[0], text=expression_text(children[0]), span=span
         )
         return Statement("derive", value, span)
 
@@ -636,19 +662,45 @@ def _where_allowed(field: str) -> str:
     return "write it inside a dimension or an indicator"
 
 
-def _expression_text(expr) -> str:
-    """An expression written back in canonical form, for messages and docs."""
+PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
+
+
+def number_text(value: float) -> str:
+    """A number as the shortest literal that reads back as the same value.
+
+    >>> number_text(30.0), number_text(0.25), number_text(1e-7)
+    ('30', '0.25', '1e-07')
+    """
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+def expression_text(expr) -> str:
+    """An expression in canonical form: it parses back to the same tree.
+
+    >>> expression_text(Binary(op="/", left=Ref(name="a"), right=Const(value=2)))
+    'a / 2'
+    """
     if isinstance(expr, Const):
-        return f"{expr.value:g}"
+        return number_text(expr.value)
     if isinstance(expr, Ref):
         return expr.name
     if isinstance(expr, Unary):
-        return f"-{_expression_text(expr.operand)}"
+        operand = expression_text(expr.operand)
+        if isinstance(expr.operand, Binary | Unary) or operand.startswith("-"):
+            operand = f"({operand})"
+        return f"-{operand}"
     if isinstance(expr, Call):
-        return f"{expr.function}({_expression_text(expr.argument)})"
-    left, right = _expression_text(expr.left), _expression_text(expr.right)
-    if isinstance(expr.right, Binary) and (expr.op in "-/" or expr.right.op in "+-"):
-        right = f"({right})"
-    if isinstance(expr.left, Binary) and expr.op in "*/" and expr.left.op in "+-":
+        return f"{expr.function}({expression_text(expr.argument)})"
+    return _binary_text(expr)
+
+
+def _binary_text(expr: Binary) -> str:
+    left, right = expression_text(expr.left), expression_text(expr.right)
+    rank = PRECEDENCE[expr.op]
+    if isinstance(expr.left, Binary) and PRECEDENCE[expr.left.op] < rank:
         left = f"({left})"
+    if isinstance(expr.right, Binary) and PRECEDENCE[expr.right.op] <= rank:
+        right = f"({right})"
     return f"{left} {expr.op} {right}"

@@ -188,6 +188,43 @@ def plan_command(file: str, unoptimized: bool) -> None:
     click.echo(lazy.explain(optimized=not unoptimized))
 
 
+@main.command(name="fmt")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Change nothing; list the files that would change and exit 1 if any.",
+)
+@guarded
+def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
+    """Lay out each FILE canonically, keeping its comments."""
+    from .fmt import format_file
+    from .render.files import write_text
+
+    problems, changed = [], []
+    for file in files:
+        try:
+            original, formatted = format_file(file)
+        except AixError as error:
+            problems.extend(error.diagnostics)
+            continue
+        if formatted != original:
+            changed.append(file)
+            if not check_only:
+                write_text(formatted, file)
+    for file in changed:
+        click.echo(f"{'would reformat' if check_only else 'reformatted'} {file}")
+    if problems:
+        raise AixError(problems)
+    if check_only and changed:
+        click.get_current_context().exit(1)
+    if not changed:
+        click.echo(
+            f"{len(files)} file{'s' if len(files) != 1 else ''} already formatted"
+        )
+
+
 @main.command(name="schema")
 def schema_command() -> None:
     """Print the JSON Schema of the IR (what a parsed definition holds)."""

@@ -39,13 +39,36 @@ TERMINAL_WORDS = {
 @functools.cache
 def parser() -> lark.Lark:
     """The LALR parser built from the grammar shipped with the package."""
+    return _lark()
+
+
+@functools.cache
+def _commenting_parser() -> tuple[lark.Lark, list[lark.Token]]:
+    comments: list[lark.Token] = []
+    return _lark(lexer_callbacks={"COMMENT": comments.append}), comments
+
+
+def _lark(**options) -> lark.Lark:
     grammar = resources.files("aiindex_dsl").joinpath("aix.lark").read_text("utf-8")
     return lark.Lark(
         grammar,
         parser="lalr",
         propagate_positions=True,
         maybe_placeholders=True,
+        **options,
     )
+
+
+def parse_with_comments(
+    text: str, path: str = "<text>"
+) -> tuple[lark.Tree, list[lark.Token]]:
+    """Parse like :func:`parse`, and also return the comments, in order."""
+    commenting, comments = _commenting_parser()
+    comments.clear()
+    tree = parse(text, path, commenting)
+    found = list(comments)
+    comments.clear()
+    return tree, found
 
 
 def read_source(path: str) -> str:
@@ -89,13 +112,13 @@ def decode(raw: bytes, path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse(text: str, path: str = "<text>") -> lark.Tree:
+def parse(text: str, path: str = "<text>", using: lark.Lark | None = None) -> lark.Tree:
     """Parse ``.aix`` text into a Lark tree, or raise an :class:`AixError`.
 
     The tree is refused when it is nested or sized beyond :data:`LIMITS`.
     """
     try:
-        tree = parser().parse(text)
+        tree = (using or parser()).parse(text)
     except UnexpectedCharacters as error:
         raise AixError([_unexpected_character(error, text, path)]) from None
     except UnexpectedToken as error:
