@@ -115,8 +115,13 @@ def build_with_spans(
             raise error.orig_exc from None
         raise
     if builder.problems:
-        raise AixError(builder.problems)
+        raise AixError(sorted(builder.problems, key=_position))
     return result, builder.spans
+
+
+def _position(diagnostic: Diagnostic) -> tuple[int, int]:
+    span = diagnostic.span
+    return (span.line, span.column) if span is not None else (0, 0)
 
 
 def unquote(token: Token) -> str:

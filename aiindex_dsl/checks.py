@@ -8,7 +8,6 @@ lists them in the order their findings are reported.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterator
 
 from .diagnostics import AixError, Diagnostic, did_you_mean
@@ -106,11 +105,12 @@ def unknown_sources(index: Index) -> Iterator[Diagnostic]:
 def unknown_references(index: Index) -> Iterator[Diagnostic]:
     """An expression naming something that is neither an indicator nor a variable."""
     known = [n.id for n in index.indicators()] + [v.id for v in index.variables]
+    known_set = set(known)
     for node in index.nodes():
         if node.derive is None:
             continue
         for ref in _refs(node.derive.expr):
-            if ref.name not in known:
+            if ref.name not in known_set:
                 yield Diagnostic(
                     "E212",
                     f"`{node.id}` is derived from `{ref.name}`, which is not "
@@ -166,19 +166,21 @@ def _unknown_functions(node: Node) -> Iterator[Diagnostic]:
 def unknown_units(index: Index) -> Iterator[Diagnostic]:
     """Groups and expectations that name units the index does not have."""
     codes = [u.code for u in index.units] + [g.code for g in index.groups]
+    known = set(codes)
     for group in index.groups:
         for member in group.members:
-            if member not in codes:
+            if member not in known:
                 yield Diagnostic(
                     "E215",
                     f"group `{group.code}` lists `{member}`, which is not a unit",
                     group.span,
-                    did_you_mean(member, codes),
+                    did_you_mean(member, codes)
+                    or (f"declare it in `units`, e.g. `units {{ {member} }}`",),
                 )
     if index.units_from is not None:
         return
     for expectation in index.expectations:
-        if expectation.unit not in codes:
+        if expectation.unit not in known:
             yield Diagnostic(
                 "E216",
                 f"the expectation names unit `{expectation.unit}`, which the "
@@ -191,8 +193,9 @@ def unknown_units(index: Index) -> Iterator[Diagnostic]:
 def unknown_nodes(index: Index) -> Iterator[Diagnostic]:
     """Expectations about nodes the tree does not have."""
     ids = [n.id for n in index.root.walk()] + ["composite"]
+    known = set(ids)
     for expectation in index.expectations:
-        if expectation.node not in ids:
+        if expectation.node not in known:
             yield Diagnostic(
                 "E217",
                 f"the expectation names `{expectation.node}`, which is not a node "
@@ -203,29 +206,88 @@ def unknown_nodes(index: Index) -> Iterator[Diagnostic]:
             )
 
 
+def expectation_years(index: Index) -> Iterator[Diagnostic]:
+    """Expectations for a year the index does not cover."""
+    if not index.years:
+        return
+    for expectation in index.expectations:
+        if expectation.year is not None and expectation.year not in index.years:
+            yield Diagnostic(
+                "E243",
+                f"the expectation is for {expectation.year}, which is not one of "
+                "the index's years",
+                expectation.span,
+                (f"the index covers {_years(index.years)}",),
+            )
+
+
+def _years(years: tuple[int, ...]) -> str:
+    if len(years) > 3:
+        return f"{years[0]} to {years[-1]}"
+    return ", ".join(str(y) for y in years)
+
+
+def derivation_cycles(index: Index) -> Iterator[Diagnostic]:
+    """Indicators derived from each other in a circle (``a`` from ``b``, ``b``
+    from ``a``)."""
+    uses = {
+        n.id: [r.name for r in _refs(n.derive.expr) if r.name != n.id]
+        for n in index.nodes()
+        if n.derive is not None
+    }
+    state: dict[str, int] = {}
+    for start in uses:
+        cycle = _find_cycle(start, uses, state, [])
+        if cycle:
+            node = index.node(cycle[0])
+            yield Diagnostic(
+                "E244",
+                "derived values depend on each other in a circle: "
+                + " -> ".join(cycle + [cycle[0]]),
+                node.derive.span if node else None,
+                ("derive one of them from data instead",),
+            )
+
+
+def _find_cycle(node_id: str, uses, state, trail) -> list[str]:
+    if state.get(node_id) == 2 or node_id not in uses:
+        return []
+    if state.get(node_id) == 1:
+        return trail[trail.index(node_id) :] if node_id in trail else []
+    state[node_id] = 1
+    for used in uses[node_id]:
+        cycle = _find_cycle(used, uses, state, trail + [node_id])
+        if cycle:
+            return cycle
+    state[node_id] = 2
+    return []
+
+
 def group_membership(index: Index) -> Iterator[Diagnostic]:
     """Groups that share members, or units that no group takes when groups exist."""
     if not index.groups:
         return
-    owners = Counter(m for g in index.groups for m in g.members)
+    owner: dict[str, str] = {}
     for group in index.groups:
-        for member in group.members:
-            if owners[member] > 1:
-                others = [
-                    g.code
-                    for g in index.groups
-                    if member in g.members and g is not group
-                ]
+        for member in dict.fromkeys(group.members):
+            first = owner.setdefault(member, group.code)
+            if first != group.code:
                 yield Diagnostic(
                     "E218",
-                    f"unit `{member}` belongs to `{group.code}` and to `{others[0]}`",
+                    f"unit `{member}` belongs to `{group.code}` and to `{first}`",
                     group.span,
                     ("a unit may belong to one group only",),
                 )
-                owners[member] = 1
+            elif group.members.count(member) > 1:
+                yield Diagnostic(
+                    "E218",
+                    f"unit `{member}` is listed twice in `{group.code}`",
+                    group.span,
+                    ("list each member once",),
+                )
     group_codes = {g.code for g in index.groups}
     for unit in index.units:
-        if unit.code not in owners and unit.code not in group_codes:
+        if unit.code not in owner and unit.code not in group_codes:
             yield Diagnostic(
                 "E219",
                 f"unit `{unit.code}` belongs to no group",
@@ -235,35 +297,65 @@ def group_membership(index: Index) -> Iterator[Diagnostic]:
                     + ", ".join(sorted(group_codes)),
                 ),
             )
+    yield from _rollups(index)
+
+
+def _rollups(index: Index) -> Iterator[Diagnostic]:
+    variables = [v.id for v in index.variables]
+    for group in index.groups:
+        if group.rollup == "weighted_mean" and group.by is None:
+            yield Diagnostic(
+                "E241",
+                f"group `{group.code}` rolls up by weighted mean but names no weight",
+                group.span,
+                ("write `rollup weighted mean by VARIABLE`, e.g. by population",),
+            )
+        elif group.by is not None and group.rollup != "weighted_mean":
+            yield Diagnostic(
+                "E241",
+                f"group `{group.code}` rolls up by {group.rollup}, which takes no `by`",
+                group.span,
+                ("write `rollup weighted mean by VARIABLE`, or drop `by`",),
+            )
+        elif group.by is not None and group.by not in variables:
+            yield Diagnostic(
+                "E242",
+                f"group `{group.code}` is weighted by `{group.by}`, which is not a "
+                "variable",
+                group.span,
+                did_you_mean(group.by, variables)
+                or ('declare it with `variable NAME from SOURCE "column"`',),
+            )
 
 
 def weights(index: Index) -> Iterator[Diagnostic]:
     """Non-positive weights, and sibling weights that do not sum to 100%."""
-    for node in index.root.walk():
+    for node, in_force in cascade(index.root):
         if node.weight is not None and node.weight.value <= 0:
             yield Diagnostic(
                 "E220",
-                f"`{node.id}` has a weight of {node.weight.value:g}",
+                f"`{node.id}` has a weight of {_shown(node.weight)}",
                 node.weight.span,
                 ("weights must be positive; remove the node to leave it out",),
             )
-        yield from _sibling_weights(index, node)
+        mode = in_force.get("weights")
+        yield from _sibling_weights(node, mode.value if mode else "absolute")
 
 
-def _sibling_weights(index: Index, node: Node) -> Iterator[Diagnostic]:
+def _sibling_weights(node: Node, mode: str) -> Iterator[Diagnostic]:
     weighted = [c for c in node.children if c.weight is not None]
     if not weighted:
         return
     if len(weighted) < len(node.children):
-        missing = [c.id for c in node.children if c.weight is None]
+        missing = [c for c in node.children if c.weight is None]
         yield Diagnostic(
             "E221",
             f"some children of `{node.id}` have weights and some do not",
-            node.span,
-            (f"give a weight to: {', '.join(missing)}",),
+            missing[0].span,
+            (f"give a weight to: {', '.join(c.id for c in missing)}",),
         )
         return
-    if _weight_mode(index, node) == "relative":
+    if mode == "relative":
         return
     total = sum(c.weight.fraction for c in weighted)
     if abs(total - 1) > WEIGHT_TOLERANCE:
@@ -271,7 +363,7 @@ def _sibling_weights(index: Index, node: Node) -> Iterator[Diagnostic]:
         yield Diagnostic(
             "E222",
             f"the weights under `{node.id}` sum to {total * 100:.6g}%, not 100%",
-            node.span,
+            weighted[0].weight.span,
             (listing, "fix them, or write `weights relative` to rescale them"),
         )
 
@@ -280,22 +372,25 @@ def _shown(weight) -> str:
     return f"{weight.value:g}%" if weight.percent else f"{weight.value:g}"
 
 
-def _weight_mode(index: Index, node: Node) -> str:
-    path = _path_to(index.root, node.id) or [index.root]
-    for ancestor in reversed(path):
-        if ancestor.weights is not None:
-            return ancestor.weights.value
-    return "absolute"
+CASCADING = ("weights", "transform", "normalization")
 
 
-def _path_to(root: Node, node_id: str) -> list[Node] | None:
-    if root.id == node_id:
-        return [root]
-    for child in root.children:
-        path = _path_to(child, node_id)
-        if path:
-            return [root] + path
-    return None
+def cascade(root: Node) -> Iterator[tuple[Node, dict]]:
+    """Every node with the cascading settings in force at it, in one traversal.
+
+    A setting written on a node holds for it and everything below it until a
+    node further down writes its own (see :mod:`aiindex_dsl.resolve`).
+    """
+    stack = [(root, {})]
+    while stack:
+        node, inherited = stack.pop()
+        in_force = dict(inherited)
+        for name in CASCADING:
+            value = getattr(node, name)
+            if value is not None:
+                in_force[name] = value
+        yield node, in_force
+        stack.extend((child, in_force) for child in reversed(node.children))
 
 
 def anchors(index: Index) -> Iterator[Diagnostic]:
@@ -318,9 +413,9 @@ def anchors(index: Index) -> Iterator[Diagnostic]:
 
 
 def _transform_domains(index: Index) -> Iterator[Diagnostic]:
-    for node in index.root.walk():
-        transform = _in_force(index, node, "transform")
-        norm = _in_force(index, node, "normalization")
+    for node, in_force in cascade(index.root):
+        transform = in_force.get("transform")
+        norm = in_force.get("normalization")
         if transform is None or norm is None or norm.anchors is None:
             continue
         low = min(norm.anchors.worst, norm.anchors.best)
@@ -339,14 +434,6 @@ def _transform_domains(index: Index) -> Iterator[Diagnostic]:
                 norm.span,
                 ("the square root of a negative value is undefined",),
             )
-
-
-def _in_force(index: Index, node: Node, name: str):
-    for ancestor in reversed(_path_to(index.root, node.id) or []):
-        value = getattr(ancestor, name)
-        if value is not None:
-            return value
-    return None
 
 
 def tree_shape(index: Index) -> Iterator[Diagnostic]:
@@ -385,7 +472,7 @@ def _node_shape(node: Node) -> Iterator[Diagnostic]:
                 node.span,
                 ("make it a `dimension` to give it children",),
             )
-        if node.data is None and node.derive is None:
+        if node.data is None and node.derive is None and node.score_from is None:
             yield Diagnostic(
                 "E230",
                 f"indicator `{node.id}` has no data",
@@ -517,6 +604,8 @@ CHECKS = (
     unknown_references,
     unknown_units,
     unknown_nodes,
+    expectation_years,
+    derivation_cycles,
     group_membership,
     weights,
     anchors,

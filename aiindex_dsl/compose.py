@@ -27,6 +27,7 @@ from pathlib import Path
 
 from . import data, paths
 from .build import Catalogue, build
+from .checks import duplicate_ids
 from .diagnostics import AixError, Diagnostic, did_you_mean
 from .ir import Expectation, Index, Node, Span
 from .syntax import parse, read_source
@@ -78,6 +79,9 @@ def load_file(path: str, chain: tuple[str, ...] = ()) -> Index:
     chain = chain + (resolved,)
     index = _with_includes(built, chain)
     if index.extends is not None:
+        own_duplicates = list(duplicate_ids(index))
+        if own_duplicates:
+            raise AixError(own_duplicates)
         parent_path = _relative(index.extends, path)
         root = paths.project_root(chain[0])
         where = f"the parent index {parent_path}"
@@ -234,13 +238,18 @@ def _apply(patch: Node, written_in: str, nodes, children, problems) -> None:
         problems.append(
             Diagnostic(
                 "E305",
-                f"`{patch.id}` is a {existing.kind} in the parent, not a {patch.kind}",
+                f"`{patch.id}` is a {existing.kind} in the parent, "
+                f"not {_article(patch.kind)} {patch.kind}",
                 patch.span,
                 (f"write `{existing.kind} {patch.id}` to amend it, or pick a new id",),
             )
         )
     else:
         nodes[patch.id] = _amend(existing, patch)
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _amend(base: Node, patch: Node) -> Node:
