@@ -305,7 +305,7 @@ def _rollups(index: Index) -> Iterator[Diagnostic]:
     for group in index.groups:
         if group.rollup == "weighted_mean" and group.by is None:
             yield Diagnostic(
-                "E241",
+                "E250",
                 f"group `{group.code}` rolls up by weighted mean but names no weight",
                 group.span,
                 ("write `rollup weighted mean by VARIABLE`, e.g. by population",),
@@ -319,7 +319,7 @@ def _rollups(index: Index) -> Iterator[Diagnostic]:
             )
         elif group.by is not None and group.by not in variables:
             yield Diagnostic(
-                "E242",
+                "E251",
                 f"group `{group.code}` is weighted by `{group.by}`, which is not a "
                 "variable",
                 group.span,

@@ -93,8 +93,7 @@ def test_groups_of_groups_roll_up_after_their_members(tmp_path):
 
 def test_weighted_mean_without_a_variable_is_refused(tmp_path):
     groups = "group H { members A B rollup weighted_mean by gdpp }"
-    loaded = index(tmp_path, "A B", groups, 'variable gdp from p "gdp"')
     with pytest.raises(AixError) as error:
-        loaded.run()
+        index(tmp_path, "A B", groups, 'variable gdp from p "gdp"')
     assert error.value.diagnostics[0].code == "E251"
     assert "gdp" in " ".join(error.value.diagnostics[0].hints)
