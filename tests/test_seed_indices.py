@@ -190,3 +190,55 @@ def test_provinces_score_rd_only_and_have_no_composite(regions):
     assert regions.value("rd", "BJ") == 100
     assert regions.value("composite", "SH") is None
     assert regions.value("ie", "SH") is None
+
+
+# ---- the EU extension ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def eu():
+    return aiindex_dsl.load(ROOT / "indices" / "eu_extension.aix").run()
+
+
+def test_eu_dimensions_by_hand(eu):
+    # R&D: intensity 2.11 % on 0-5 -> 42.2 (the only R&D value for the EU).
+    assert eu.value("rd", "EU") == pytest.approx(42.2)
+    # Industry: 73,534 robots on 0-300,000 -> 24.51.
+    assert eu.value("ie", "EU") == pytest.approx(73534 / 300000 * 100)
+    # AI for Science: 137,000 publications on 0-250,000 -> 54.8 (weight 25 %);
+    # 137,000 / 447.6 = 306.08 per million on 0-400 -> 76.52 (weight 25 %);
+    # no TOP500 value, so the two share the dimension equally.
+    per_million = 137000 / 447.6 / 400 * 100
+    assert eu.value("sci", "EU") == pytest.approx((54.8 + per_million) / 2)
+    assert eu.value("et", "EU") is None
+    assert eu.value("pg", "EU") is None
+
+
+def test_eu_composite_renormalizes_over_the_dimensions_it_has(eu):
+    per_million = 137000 / 447.6 / 400 * 100
+    dims = {
+        "rd": (42.2, 20),
+        "ie": (73534 / 300000 * 100, 20),
+        "tp": (3 / 70 * 100, 15),
+        "sci": ((54.8 + per_million) / 2, 10),
+        "si": (32.7, 10),
+    }
+    expected = sum(s * w for s, w in dims.values()) / sum(w for _, w in dims.values())
+    assert eu.value("composite", "EU") == pytest.approx(expected)
+    assert eu.value("composite", "EU") == pytest.approx(31.76, abs=0.01)
+
+
+def test_overridden_weights_and_removed_indicator_apply_to_the_us(eu):
+    # US AI for Science: 109,000 -> 43.6 (25 %); 109,000 / 334.9 = 325.5 per
+    # million -> 81.37 (25 %); 173 TOP500 systems on 0-250 -> 69.2 (50 %).
+    expected = 0.25 * 43.6 + 0.25 * (109000 / 334.9 / 400 * 100) + 0.5 * 69.2
+    assert eu.value("sci", "US") == pytest.approx(expected)
+    # Laws removed: Policy & Governance is the readiness index alone.
+    assert eu.value("pg", "US") == pytest.approx(87.03)
+    assert eu.index.node("ai_laws_passed_cumulative") is None
+
+
+def test_eu_extension_run_prints_three_units(cli):
+    outcome = cli.invoke(main, ["run", str(ROOT / "indices" / "eu_extension.aix")])
+    assert outcome.exit_code == 0, outcome.output
+    assert "European Union" in outcome.output
