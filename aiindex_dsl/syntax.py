@@ -77,15 +77,14 @@ def read_source(path: str) -> str:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise _file_problem(path, "E101", "file not found") from None
+        raise _file_problem(path, "E101", "no such file", _RELATIVE) from None
     except IsADirectoryError:
-        raise _file_problem(path, "E101", "is a folder, not a .aix file") from None
+        raise _file_problem(path, "E101", "this is a folder, not a .aix file") from None
     except OSError as error:
-        raise _file_problem(
-            path, "E101", f"cannot be read ({error.strerror})"
-        ) from None
+        raise _file_problem(path, "E101", f"cannot be read: {error.strerror}") from None
     if len(raw) > MAX_BYTES:
-        raise _file_problem(path, "E102", f"is larger than {MAX_BYTES:,} bytes")
+        what = f"the file is larger than {MAX_BYTES:,} bytes, the most aix reads"
+        raise _file_problem(path, "E102", what, "split it with `extends` or `include`")
     return decode(raw, path)
 
 
@@ -155,47 +154,58 @@ def check_limits(tree: lark.Tree, path: str) -> None:
         if subtree.data == "node":
             nodes += 1
             nesting += 1
-            _limit(nodes > MAX_NODES, subtree, path, "E111", _TOO_MANY)
-            _limit(nesting > MAX_NESTING, subtree, path, "E109", _TOO_DEEP)
+            if nodes > MAX_NODES:
+                raise _limit(subtree, path, "E111", *_too_many())
+            if nesting > MAX_NESTING:
+                raise _limit(subtree, path, "E109", *_too_deep())
         if subtree.data in EXPRESSION_RULES:
             depth += 1
-            _limit(depth > MAX_EXPRESSION_DEPTH, subtree, path, "E110", _TOO_NESTED)
+            if depth > MAX_EXPRESSION_DEPTH:
+                raise _limit(subtree, path, "E110", *_too_nested())
         stack += [
             (child, nesting, depth)
-            for child in subtree.children
+            for child in reversed(subtree.children)
             if isinstance(child, lark.Tree)
         ]
 
 
-_TOO_MANY = (
-    f"the definition has more than {MAX_NODES:,} dimensions and indicators",
-    "split the index, or compute part of it elsewhere",
-)
-_TOO_DEEP = (
-    f"dimensions are nested more than {MAX_NESTING} deep",
-    "flatten the tree: few indices need more than four levels",
-)
-_TOO_NESTED = (
-    f"the expression is nested more than {MAX_EXPRESSION_DEPTH} deep",
-    "split it into derived indicators of their own",
-)
+def _too_many() -> tuple[str, str]:
+    return (
+        f"the definition has more than {MAX_NODES:,} dimensions and indicators",
+        "split the index, or compute part of it elsewhere",
+    )
 
 
-def _limit(exceeded: bool, subtree: lark.Tree, path: str, code: str, words) -> None:
-    if not exceeded:
-        return
-    meta = subtree.meta
-    line = getattr(meta, "line", 1)
-    column = getattr(meta, "column", 1)
-    message, hint = words
-    raise AixError([Diagnostic(code, message, _span(path, line, column), (hint,))])
+def _too_deep() -> tuple[str, str]:
+    return (
+        f"dimensions are nested more than {MAX_NESTING} deep",
+        "flatten the tree: few indices need more than four levels",
+    )
+
+
+def _too_nested() -> tuple[str, str]:
+    return (
+        f"the expression is nested more than {MAX_EXPRESSION_DEPTH} deep",
+        "split it into derived indicators of their own",
+    )
+
+
+def _limit(subtree: lark.Tree, path: str, code: str, message: str, hint: str):
+    line = getattr(subtree.meta, "line", 1)
+    column = getattr(subtree.meta, "column", 1)
+    return AixError([Diagnostic(code, message, _span(path, line, column), (hint,))])
 
 
 # ---- parse errors ---------------------------------------------------------------
 
 
-def _file_problem(path: str, code: str, what: str) -> AixError:
-    return AixError([Diagnostic(code, f"{path} {what}", None, (), location=path)])
+_RELATIVE = (
+    "check the path; in `extends` and `include` it is relative to the file naming it"
+)
+
+
+def _file_problem(path: str, code: str, what: str, *hints: str) -> AixError:
+    return AixError([Diagnostic(code, what, None, hints, location=path)])
 
 
 def _span(path: str, line: int, column: int, width: int = 1) -> Span:
@@ -328,7 +338,9 @@ def _shown(token) -> str:
 
 def _malformed_number(text: str, position: int, path: str, line: int):
     """A number run together with more characters, like ``1.2.3`` or ``20x``."""
-    if position is None or position < 0 or position > len(text):
+    if position is None or not 0 <= position < len(text):
+        return None
+    if not (text[position].isalnum() or text[position] in "._,"):
         return None
     start = position
     while start > 0 and not text[start - 1].isspace() and text[start - 1] not in "{}()":
@@ -444,14 +456,21 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "there is one `}` too many here, or the index was already closed": (
         "index t { } }",
-        "index t { } x",
         "index t { units { US } }\n}",
         "index t { dimension d { } } }",
+    ),
+    "the index is already closed: statements go inside its `{ }`": (
+        "index t { } x",
+        "index t { } scale 0 to 1",
+        "index t { } dimension d { }",
+        "index t { } weight 1",
     ),
     "`years` takes a year, a span (`2020 to 2024`) or a list of years": (
         "index t { years }",
         "index t { years x }",
         "index t { years 2020 to }",
+        "index t { years scale 0 to 1 }",
+        "index t { years units { } }",
     ),
     '`from` names a source and then the column, in quotes: `from values "gdp"`': (
         "index t { indicator x { from values gdp } }",

@@ -36,7 +36,7 @@ from .diagnostics import AixError, AixWarning, Diagnostic, did_you_mean
 from .ir import Index, Source, Span
 from .resolve import resolve
 
-MAX_CELLS = 20
+MAX_CELLS = 10
 MAX_LISTED = 5
 TEXT_FORMATS = ("csv", "tsv")
 CELLS = {
@@ -285,14 +285,22 @@ def _number_hints(text: str) -> tuple[str, ...]:
     stripped = text.strip()
     if stripped.endswith("%"):
         return (f"write the share without `%`, as {stripped[:-1].strip()}",)
-    if "," in stripped and stripped.replace(",", "").replace(".", "").isdigit():
-        return (f"write the number without separators, as {stripped.replace(',', '')}",)
+    digits = stripped.lstrip("+-").replace(",", "").replace(".", "")
+    if "," in stripped and digits.isdigit():
+        return (_comma_hint(stripped),)
     if stripped.lstrip("+-").lower().startswith("inf"):
         return ("leave the cell empty if the value is unknown",)
     return (
         f"if `{stripped}` marks a missing value, declare it on the source: "
         f'`missing "{stripped}"`',
     )
+
+
+def _comma_hint(text: str) -> str:
+    head, _, tail = text.rpartition(",")
+    if text.count(",") == 1 and "." not in text and len(tail) != 3:
+        return f"write the decimal with a point, as {head}.{tail}"
+    return f"write the number without separators, as {text.replace(',', '')}"
 
 
 def _cell_problems(rows: pl.DataFrame, source: Source, describe) -> list[Diagnostic]:
@@ -341,34 +349,34 @@ def _scored(index: Index, values: pl.DataFrame, units: set[str]) -> pl.DataFrame
 
 
 def _duplicates(index: Index, scored: pl.DataFrame) -> list[Diagnostic]:
-    keys = ["source", "unit", "year", "series"]
     repeated = (
-        scored.group_by(keys, maintain_order=True)
-        .agg(pl.col("row"), pl.col("column").first())
+        scored.group_by(["source", "unit", "year", "series"], maintain_order=True)
+        .agg(pl.col("row").sort())
         .filter(pl.col("row").list.len() > 1)
+        .group_by(["source", "unit", "year", "row"], maintain_order=True)
+        .agg(pl.col("series"))
     )
-    problems = []
-    for found in repeated.head(MAX_CELLS).iter_rows(named=True):
-        source = index.source(found["source"])
-        path = data.path_of(source)
-        rows = ", ".join(str(r) for r in found["row"][:MAX_LISTED])
-        year = f", {found['year']}" if found["year"] is not None else ""
-        message = (
-            f"{path}, rows {rows}: {len(found['row'])} rows for {found['unit']}"
-            f"{year}, `{found['series']}`"
-        )
-        hint = "keep one row per unit, year and indicator"
-        location = f"{path}:{found['row'][0]}"
-        problems.append(
-            Diagnostic(
-                "E413",
-                message,
-                _span_of(index, found["series"]),
-                (hint,),
-                location=location,
-            )
-        )
-    return problems
+    return [
+        _duplicate(index, found)
+        for found in repeated.head(MAX_CELLS).iter_rows(named=True)
+    ]
+
+
+def _duplicate(index: Index, found: dict) -> Diagnostic:
+    path = data.path_of(index.source(found["source"]))
+    rows = found["row"]
+    if len(rows) <= MAX_LISTED:
+        shown = ", ".join(str(r) for r in rows[:-1]) + f" and {rows[-1]}"
+    else:
+        shown = ", ".join(str(r) for r in rows[:MAX_LISTED]) + ", ..."
+    year = f" in {found['year']}" if found["year"] is not None else ""
+    names = ", ".join(f"`{s}`" for s in found["series"][:MAX_LISTED])
+    message = (
+        f"{path}: {found['unit']}{year} has {len(rows)} rows for {names} (rows {shown})"
+    )
+    hint = "keep one row per unit, year and indicator"
+    span = _span_of(index, found["series"][0])
+    return Diagnostic("E413", message, span, (hint,), location=f"{path}:{rows[0]}")
 
 
 def _outside_domain(index, scored: pl.DataFrame, resolved) -> list[Diagnostic]:

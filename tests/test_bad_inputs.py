@@ -1,0 +1,217 @@
+"""The catalogue of bad inputs: every case answers with its expected message.
+
+Each ``tests/bad_inputs/**/NAME.aix`` (files under ``parts/`` and ``data/`` are
+their helpers) is run with ``aix run``; the exit code and everything printed to
+stderr must equal ``NAME.out``. A case's first lines may hold directives:
+``# args: -o out.csv`` adds options, ``# env: NAME=VALUE`` sets a variable.
+The repository's folder is written ``<root>`` in the expected files.
+
+To write the expected files after a deliberate change of wording, run
+``AIX_UPDATE_CATALOGUE=1 pytest tests/test_bad_inputs.py`` and read the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from aiindex_dsl import syntax
+from aiindex_dsl.cli import main
+from aiindex_dsl.diagnostics import AixError
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "tests" / "bad_inputs"
+HELPERS = ("parts", "data")
+CASES = sorted(
+    path
+    for path in CATALOGUE.rglob("*.aix")
+    if not set(path.relative_to(CATALOGUE).parts) & set(HELPERS)
+)
+
+
+def directives(path: Path) -> tuple[list[str], dict[str, str]]:
+    """The options and environment a case asks for in its first lines."""
+    args: list[str] = []
+    env: dict[str, str] = {}
+    for line in path.read_bytes().splitlines()[:3]:
+        text = line.decode("utf-8", "replace")
+        if text.startswith("# args:"):
+            args += shlex.split(text.removeprefix("# args:"))
+        elif text.startswith("# env:"):
+            name, value = text.removeprefix("# env:").strip().split("=", 1)
+            env[name] = value
+    return args, env
+
+
+def outcome(cli, path: Path) -> str:
+    """Exit code and stderr of ``aix run`` on one case, as the .out file has it."""
+    args, env = directives(path)
+    relative = str(path.relative_to(ROOT))
+    result = cli.invoke(main, ["run", relative, *args], env=env)
+    stderr = result.stderr.replace(str(ROOT), "<root>")
+    return f"exit {result.exit_code}\n{stderr}"
+
+
+def test_the_catalogue_has_a_case_for_each_item():
+    assert len(CASES) >= 60
+    kinds = {path.stem.split("_")[0] for path in CASES}
+    assert kinds >= {"syntax", "data", "compose", "output", "hostile"}
+
+
+@pytest.mark.parametrize(
+    "path", CASES, ids=[str(p.relative_to(CATALOGUE)) for p in CASES]
+)
+def test_case(cli, path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    got = outcome(cli, path)
+    expected_file = path.with_suffix(".out")
+    if os.environ.get("AIX_UPDATE_CATALOGUE"):
+        expected_file.write_text(got, encoding="utf-8")
+    assert got == expected_file.read_text(encoding="utf-8")
+    assert "Traceback" not in got
+    assert got.splitlines()[0] in ("exit 0", "exit 1")
+
+
+def test_accepted_layouts_parse_to_the_same_tree():
+    plain = (CATALOGUE / "syntax_tabs_accepted.aix").read_text().replace("\t", "  ")
+    for name in ("crlf", "bom", "cr", "tabs"):
+        text = syntax.read_source(str(CATALOGUE / f"syntax_{name}_accepted.aix"))
+        body = text.split("\n", 1)[1].replace("\t", "  ")
+        assert body == plain.split("\n", 1)[1]
+        assert syntax.parse(text).data == "start"
+
+
+# ---- outputs ------------------------------------------------------------------
+
+
+def test_a_failed_run_leaves_the_earlier_output_intact(cli, tmp_path, monkeypatch):
+    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    output = tmp_path / "results.csv"
+    assert cli.invoke(main, ["run", str(good), "-o", str(output)]).exit_code == 0
+    before = output.read_bytes()
+    assert b"US" in before
+
+    (tmp_path / "data.csv").write_text("unit,year,gdp\nUS,2024,80\nCN,2024,1%\n")
+    failed = cli.invoke(main, ["run", str(good), "-o", str(output)])
+    assert failed.exit_code == 1
+    assert "`1%` is not a number" in failed.stderr
+    assert output.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".aix-")] == []
+
+
+def test_a_failure_while_writing_leaves_no_partial_file(cli, tmp_path, monkeypatch):
+    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    output = tmp_path / "results.parquet"
+    output.write_bytes(b"earlier results")
+
+    def broken(frame, path, *args, **kwargs):
+        Path(path).write_bytes(b"half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", broken)
+    result = cli.invoke(main, ["run", str(good), "-o", str(output)])
+    assert result.exit_code == 1
+    assert "cannot write" in result.stderr
+    assert "No space left on device" in result.stderr
+    assert output.read_bytes() == b"earlier results"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "data.csv",
+        "index.aix",
+        "results.parquet",
+    ]
+
+
+def test_the_second_of_two_outputs_failing_keeps_the_first_whole(cli, tmp_path):
+    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    first = tmp_path / "a.csv"
+    result = cli.invoke(
+        main, ["run", str(good), "-o", str(first), "-o", str(tmp_path / "no/b.csv")]
+    )
+    assert result.exit_code == 1
+    written = pl.read_csv(first)
+    assert written.height == 4  # two units, the composite and one indicator
+    assert sorted(set(written["unit"])) == ["CN", "US"]
+    assert "cannot write" in result.stderr
+
+
+# ---- internal errors ------------------------------------------------------------
+
+
+def test_an_internal_error_asks_to_be_reported(cli, monkeypatch, root):
+    def explode(*args, **kwargs):
+        raise ZeroDivisionError("a bug in aix")
+
+    monkeypatch.setattr("aiindex_dsl.compile.normalize", explode)
+    path = str(root / "indices" / "us_china.aix")
+    quiet = cli.invoke(main, ["run", path])
+    assert quiet.exit_code == 3
+    assert "internal error; please report it" in quiet.stderr
+    assert "aix -v" in quiet.stderr
+    assert "Traceback" not in quiet.stderr
+
+    loud = cli.invoke(main, ["-v", "run", path])
+    assert loud.exit_code == 3
+    assert "Traceback" in loud.stderr
+    assert "ZeroDivisionError: a bug in aix" in loud.stderr
+
+
+def test_wrong_usage_exits_with_2(cli):
+    assert cli.invoke(main, ["run"]).exit_code == 2
+    assert cli.invoke(main, ["run", "--no-such-option", "x.aix"]).exit_code == 2
+
+
+# ---- limits ------------------------------------------------------------------------
+
+
+def test_a_file_larger_than_the_limit_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(syntax, "MAX_BYTES", 100)
+    path = tmp_path / "big.aix"
+    path.write_text("# " + "x" * 200 + "\nindex t { }\n")
+    with pytest.raises(AixError) as raised:
+        syntax.read_source(str(path))
+    assert raised.value.diagnostics[0].code == "E102"
+    assert "larger than 100 bytes" in raised.value.diagnostics[0].message
+
+
+def test_more_nodes_than_the_limit_are_refused(monkeypatch):
+    monkeypatch.setattr(syntax, "MAX_NODES", 50)
+    text = "index t {\n" + "".join(f"  indicator x{i}\n" for i in range(51)) + "}\n"
+    with pytest.raises(AixError) as raised:
+        syntax.parse(text, "many.aix")
+    diagnostic = raised.value.diagnostics[0]
+    assert diagnostic.code == "E111"
+    assert diagnostic.span.line == 52
+
+
+def test_a_hostile_expression_stays_data(tmp_path):
+    from aiindex_dsl.api import load
+    from aiindex_dsl.steps.derive import FUNCTIONS
+
+    path = tmp_path / "hostile.aix"
+    path.write_text(
+        "index t {\n  units { US }\n"
+        "  indicator x { derive __import__(os) + exec(1) }\n}\n"
+    )
+    with pytest.raises(AixError) as raised:
+        load(str(path))
+    codes = [d.code for d in raised.value.diagnostics]
+    messages = " ".join(d.message for d in raised.value.diagnostics)
+    assert codes.count("E214") == 2
+    assert "`__import__`" in messages
+    assert "`exec`" in messages
+    assert set(FUNCTIONS) == {"log", "log10", "sqrt", "abs", "exp"}
+
+
+def _index(folder: Path, csv: str) -> Path:
+    (folder / "data.csv").write_text(csv)
+    path = folder / "index.aix"
+    path.write_text(
+        "index t {\n  years 2024\n  units { US CN }\n"
+        '  source s { file "data.csv"  year column "year" }\n'
+        '  indicator gdp { from s "gdp"  anchors worst 0 best 100 }\n}\n'
+    )
+    return path
