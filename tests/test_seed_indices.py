@@ -242,3 +242,61 @@ def test_eu_extension_run_prints_three_units(cli):
     outcome = cli.invoke(main, ["run", str(ROOT / "indices" / "eu_extension.aix")])
     assert outcome.exit_code == 0, outcome.output
     assert "European Union" in outcome.output
+
+
+# ---- the national index -----------------------------------------------------------
+
+DIMENSION_TITLES = {
+    "Research & Development": ("rd", 20),
+    "Industry & Economy": ("ie", 20),
+    "Technical Performance": ("tp", 15),
+    "Education & Talent": ("et", 15),
+    "AI for Science": ("sci", 10),
+    "Policy & Governance": ("pg", 10),
+    "Social Impact": ("si", 10),
+}
+
+
+def national_by_hand(unit: str) -> dict[str, float]:
+    """The index recomputed from the documented indicator table (anchors, data
+    year) and the value file, without aix."""
+    data = ROOT / "examples" / "data"
+    values = {
+        (r["unit"], int(r["year"]), r["indicator"]): float(r["value"])
+        for r in rows(data / "ai_index_national.csv")
+    }
+    scores: dict[str, list[float]] = {}
+    for row in rows(data / "ai_index_indicators.csv"):
+        key = (unit, int(row["data_year"]), row["indicator"])
+        if key not in values:
+            continue
+        worst, best = float(row["worst"]), float(row["best"])
+        score = min(max(100 * (values[key] - worst) / (best - worst), 0), 100)
+        scores.setdefault(row["dimension"], []).append(score)
+    result = {DIMENSION_TITLES[t][0]: sum(s) / len(s) for t, s in scores.items()}
+    weights = {code: w for code, w in DIMENSION_TITLES.values()}
+    total = sum(weights[d] for d in result)
+    result["composite"] = sum(result[d] * weights[d] for d in result) / total
+    return result
+
+
+@pytest.fixture(scope="module")
+def national():
+    return aiindex_dsl.load(ROOT / "indices" / "us_china.aix").run()
+
+
+@pytest.mark.parametrize("unit", ["US", "CN"])
+def test_national_scores_match_the_documented_indicator_table(national, unit):
+    expected = national_by_hand(unit)
+    assert len(expected) == 8
+    for node, score in expected.items():
+        assert national.value(node, unit) == pytest.approx(score), node
+
+
+def test_us_research_by_hand(national):
+    # Publications 9.20 / 30, citations 13.03 / 30, patents 14.16 / 50,
+    # top-100 papers 50 / 50, R&D intensity 3.59 / 5 -> mean 54.84.
+    by_hand = (9.20 / 30 + 13.03 / 30 + 14.16 / 50 + 50 / 50 + 3.59 / 5) / 5 * 100
+    assert by_hand == pytest.approx(54.84, abs=0.01)
+    assert national.value("rd", "US") == pytest.approx(by_hand)
+    assert national.value("rd", "US", points=True) == pytest.approx(by_hand * 0.2)
