@@ -274,7 +274,7 @@ def national_by_hand(unit: str) -> dict[str, float]:
         score = min(max(100 * (values[key] - worst) / (best - worst), 0), 100)
         scores.setdefault(row["dimension"], []).append(score)
     result = {DIMENSION_TITLES[t][0]: sum(s) / len(s) for t, s in scores.items()}
-    weights = {code: w for code, w in DIMENSION_TITLES.values()}
+    weights = dict(DIMENSION_TITLES.values())
     total = sum(weights[d] for d in result)
     result["composite"] = sum(result[d] * weights[d] for d in result) / total
     return result
