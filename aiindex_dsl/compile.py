@@ -6,8 +6,10 @@ or data at run time. Its steps run in the order of :data:`STEPS`:
     load -> rollup -> derive -> impute -> treat -> transform -> normalize
          -> aggregate -> rank
 
-Per-indicator settings travel as columns of a small table joined onto the
-values, so each step is one vectorized expression for all indicators at once.
+The plan works on one table with a row per unit, year and node of the tree
+(indicators and dimensions alike). Each node's settings travel as columns of a
+small table joined onto it, so each step is one vectorized expression for all
+indicators at once; aggregation adds one expression per level of the tree.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import polars as pl
 from . import data, validate
 from .ir import Index
 from .resolve import Resolved, resolve
-from .steps.aggregate import aggregate
+from .steps.aggregate import aggregate, effective_shares
 from .steps.derive import derive
 from .steps.impute import impute
 from .steps.normalize import normalize
@@ -54,9 +56,9 @@ def units(index: Index) -> pl.DataFrame:
     names = data.columns(frame, source)
     name_column = spec.name_column if spec.name_column in names else spec.code_column
     read = frame.select(
-        pl.col(spec.code_column).cast(pl.String).alias("unit"),
+        pl.col(spec.code_column).cast(pl.String).str.strip_chars().alias("unit"),
         pl.col(name_column).cast(pl.String).alias("name"),
-    ).unique("unit", keep="first", maintain_order=True)
+    )
     return pl.concat([listed, read.collect()]).unique(
         "unit", keep="first", maintain_order=True
     )
@@ -66,37 +68,70 @@ def years(index: Index, raw: pl.LazyFrame) -> pl.LazyFrame:
     """The years to score: those declared, else every year found in the data."""
     if index.years:
         return pl.LazyFrame({"year": list(index.years)}, schema={"year": pl.Int64})
-    return raw.select("year").unique()
+    return raw.select("year").unique(maintain_order=True)
 
 
-def indicator_table(index: Index, resolved: dict[str, Resolved]) -> pl.DataFrame:
-    """One row per leaf: its settings as the columns the steps read."""
-    rows = []
-    for node in index.nodes():
-        if not node.is_leaf:
-            continue
-        r = resolved[node.id]
-        anchors = r.anchors
-        rows.append(
-            {
-                "series": node.id,
-                "method": "none" if node.score_from else r.normalization.method,
-                "worst": anchors.worst if anchors else None,
-                "best": anchors.best if anchors else None,
-                "clip": anchors.clip if anchors else True,
-                "target": r.normalization.target,
-                "sign": -1.0 if r.direction == "negative" else 1.0,
-                "transform": "none" if node.score_from else r.transform,
-                "impute": "none" if node.score_from else r.impute,
-                "impute_by": r.impute_by,
-                "treat": "none" if node.score_from else r.treat,
-            }
-        )
-    return pl.DataFrame(rows, schema=INDICATOR_SCHEMA)
+def node_table(index: Index, resolved: dict[str, Resolved]) -> pl.DataFrame:
+    """One row per node, root first: its place in the tree, its weight, its own
+    aggregation and, for leaves, the settings the steps read."""
+    depth = max(r.depth for r in resolved.values())
+    rows = [
+        _node_row(r, resolved, order, depth)
+        for order, r in enumerate(resolved[n.id] for n in index.root.walk())
+    ]
+    schema = dict(NODE_SCHEMA) | {f"a{d}": pl.String for d in range(depth + 1)}
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-INDICATOR_SCHEMA = {
-    "series": pl.String,
+def _node_row(r: Resolved, resolved, order: int, depth: int) -> dict:
+    leaf = r.node.is_leaf
+    scored = leaf and r.node.score_from is None
+    anchors = r.anchors if scored else None
+    row = {
+        "node": r.id,
+        "kind": r.node.kind,
+        "parent": r.parent,
+        "depth": r.depth,
+        "order": order,
+        "leaf": leaf,
+        "weight": r.weight,
+        "effective_weight": r.effective_weight,
+        "aggregate": r.aggregate,
+        "min_coverage": r.min_coverage,
+        "method": r.normalization.method if scored else "none",
+        "worst": anchors.worst if anchors else None,
+        "best": anchors.best if anchors else None,
+        "clip": anchors.clip if anchors else True,
+        "target": r.normalization.target if scored else None,
+        "sign": -1.0 if r.direction == "negative" else 1.0,
+        "transform": r.transform if scored else "none",
+        "impute": r.impute if scored else "none",
+        "impute_by": r.impute_by if scored and r.impute != "none" else None,
+        "treat": r.treat if scored else "none",
+    }
+    path = _path(r, resolved)
+    row |= {f"a{d}": path[d] if d < len(path) else None for d in range(depth + 1)}
+    return row
+
+
+def _path(r: Resolved, resolved: dict[str, Resolved]) -> list[str]:
+    path = [r.id]
+    while resolved[path[0]].parent is not None:
+        path.insert(0, resolved[path[0]].parent)
+    return path
+
+
+NODE_SCHEMA = {
+    "node": pl.String,
+    "kind": pl.String,
+    "parent": pl.String,
+    "depth": pl.Int64,
+    "order": pl.Int64,
+    "leaf": pl.Boolean,
+    "weight": pl.Float64,
+    "effective_weight": pl.Float64,
+    "aggregate": pl.String,
+    "min_coverage": pl.Float64,
     "method": pl.String,
     "worst": pl.Float64,
     "best": pl.Float64,
@@ -110,56 +145,14 @@ INDICATOR_SCHEMA = {
 }
 
 
-def tree_table(index: Index, resolved: dict[str, Resolved]) -> pl.DataFrame:
-    """One row per node, parents first: its parent, weight and the parent's
-    aggregation settings."""
-    rows = []
-    for node in index.root.walk():
-        r = resolved[node.id]
-        parent = resolved.get(r.parent) if r.parent else None
-        rows.append(
-            {
-                "node": r.id,
-                "kind": r.node.kind,
-                "parent": r.parent,
-                "depth": r.depth,
-                "height": r.height,
-                "weight": r.weight,
-                "effective_weight": r.effective_weight,
-                "parent_height": parent.height if parent else None,
-                "parent_aggregate": parent.aggregate if parent else None,
-                "parent_min_coverage": parent.min_coverage if parent else None,
-            }
-        )
-    return pl.DataFrame(rows, schema=TREE_SCHEMA)
-
-
-TREE_SCHEMA = {
-    "node": pl.String,
-    "kind": pl.String,
-    "parent": pl.String,
-    "depth": pl.Int64,
-    "height": pl.Int64,
-    "weight": pl.Float64,
-    "effective_weight": pl.Float64,
-    "parent_height": pl.Int64,
-    "parent_aggregate": pl.String,
-    "parent_min_coverage": pl.Float64,
-}
-
-
 def raw_values(index: Index, unit_table: pl.DataFrame) -> pl.LazyFrame:
-    """Every series read and derived, restricted to the index's units and years."""
+    """Every series read, rolled up and derived (unit, year, series, value)."""
     validate.check_data(index, unit_table["unit"].to_list())
     raw = data.load(index)
     raw = rollup(raw, index) if index.groups else raw
     raw = _data_years(index, raw)
     derived = {n.id: n.derive.expr for n in index.nodes() if n.derive is not None}
-    raw = derive(raw, derived) if derived else raw
-    raw = raw.filter(pl.col("unit").is_in(unit_table["unit"].implode()))
-    if index.years:
-        raw = raw.filter(pl.col("year").is_in(list(index.years)))
-    return raw
+    return derive(raw, derived) if derived else raw
 
 
 def _data_years(index: Index, raw: pl.LazyFrame) -> pl.LazyFrame:
@@ -175,72 +168,72 @@ def _data_years(index: Index, raw: pl.LazyFrame) -> pl.LazyFrame:
     return raw.filter(keep).with_columns(year.cast(pl.Int64).alias("year"))
 
 
+def impute_groups(index: Index, table: pl.DataFrame) -> pl.LazyFrame | None:
+    """For ``impute ... by "COLUMN"``: each unit's value of that column, long
+    (unit, impute_by, impute_group), read from the sources that hold it."""
+    columns = [c for c in table["impute_by"].unique().to_list() if c is not None]
+    if not columns:
+        return None
+    parts = [data.unit_attribute(index, column) for column in sorted(columns)]
+    return pl.concat(parts, how="vertical")
+
+
 def plan(index: Index) -> pl.LazyFrame:
     """The whole computation: one LazyFrame of results by unit, year and node."""
     resolved = resolve(index)
+    table = node_table(index, resolved)
     unit_table = units(index)
-    indicators = indicator_table(index, resolved)
-    tree = tree_table(index, resolved)
 
     raw = raw_values(index, unit_table)
     grid = (
         unit_table.lazy()
         .select("unit")
         .join(years(index, raw), how="cross")
-        .join(indicators.lazy().select("series"), how="cross")
+        .join(table.lazy(), how="cross")
     )
-    values = grid.join(
-        raw.group_by(["unit", "year", "series"]).agg(pl.col("value").first()),
-        on=["unit", "year", "series"],
+    frame = grid.join(
+        raw.rename({"series": "node"}).unique(KEYS, keep="first"),
+        on=KEYS,
         how="left",
         nulls_equal=True,
-    ).join(indicators.lazy(), on="series", how="left")
-    values = values.with_columns(
+    )
+    frame = frame.with_columns(
         raw=pl.col("value"), observed=pl.col("value").is_not_null()
     )
+    frame = _with_groups(frame, impute_groups(index, table))
 
-    values = impute(values, set(indicators["impute"]))
-    values = treat(values, set(indicators["treat"]))
-    values = transform(values, set(indicators["transform"]))
-    values = normalize(values, index.scale, set(indicators["method"]))
+    methods = {name: set(table[name].to_list()) for name in ("impute", "treat")}
+    frame = impute(frame, methods["impute"])
+    frame = frame.with_columns(imputed_value=pl.col("value"))
+    frame = treat(frame, methods["treat"])
+    frame = frame.with_columns(treated_value=pl.col("value"))
+    frame = transform(frame, set(table["transform"]))
+    frame = normalize(frame, index.scale, set(table["method"]))
 
-    leaves = values.select(
-        "unit",
-        "year",
-        pl.col("series").alias("node"),
-        "score",
-        pl.col("observed").cast(pl.Float64).alias("coverage"),
-        "raw",
-        "imputed",
-        "clipped",
-        "treated",
-    )
-    scores = aggregate(leaves, tree, int(tree["height"].max() or 0))
-    return finish(scores, tree, unit_table)
+    depth = int(table["depth"].max() or 0)
+    frame = aggregate(frame, depth, set(table["aggregate"]))
+    frame = effective_shares(frame, depth)
+    return finish(frame, unit_table.lazy())
 
 
-def finish(scores, tree: pl.DataFrame, unit_table: pl.DataFrame) -> pl.LazyFrame:
+def _with_groups(frame: pl.LazyFrame, groups: pl.LazyFrame | None) -> pl.LazyFrame:
+    if groups is None:
+        return frame.with_columns(impute_group=pl.lit(None, pl.String))
+    return frame.join(groups, on=["unit", "impute_by"], how="left", nulls_equal=False)
+
+
+def finish(frame: pl.LazyFrame, unit_table: pl.LazyFrame) -> pl.LazyFrame:
     """Contributions, ranks and the columns of the result table."""
-    ranked = scores.with_columns(
+    ranked = frame.with_columns(
         pl.col("score")
         .rank("min", descending=True)
         .over(["year", "node"])
         .alias("rank"),
         (pl.col("effective_share") * pl.col("score")).alias("points"),
     )
-    result = ranked.join(
-        tree.lazy().select(
-            "node", "kind", "parent", "depth", "weight", "effective_weight"
-        ),
-        on="node",
-        how="left",
-    ).join(unit_table.lazy(), on="unit", how="left")
-    order = {node: i for i, node in enumerate(tree["node"])}
     return (
-        result.with_columns(
-            pl.col("node").replace_strict(order, return_dtype=pl.Int64).alias("order"),
-            pl.col(["imputed", "clipped", "treated"]).fill_null(False),
-        )
+        ranked.join(unit_table, on="unit", how="left")
+        .with_columns(pl.col(["imputed", "clipped", "treated"]).fill_null(False))
         .select(RESULT_COLUMNS)
         .sort(["year", "order", "unit"])
     )
@@ -264,6 +257,8 @@ RESULT_COLUMNS = [
     "share",
     "effective_share",
     "raw",
+    "imputed_value",
+    "treated_value",
     "imputed",
     "clipped",
     "treated",

@@ -161,65 +161,82 @@ def read_source(source: Source, wanted: list[Request], index: Index) -> pl.LazyF
 
 
 def _wide(frame, source, wanted, index) -> pl.LazyFrame:
-    year = _year_expr(source, index)
-    parts = [
-        frame.select(
-            pl.col(source.unit_column).cast(pl.String).alias("unit"),
-            year.alias("year"),
-            pl.lit(r.series).alias("series"),
-            number(pl.col(r.ref.selector), source).alias("value"),
-        )
-        for r in wanted
-    ]
-    return pl.concat(parts, how="vertical")
+    """One select of the wanted columns, then turned long in one step."""
+    columns = [number(pl.col(r.ref.selector), source).alias(r.series) for r in wanted]
+    table = frame.select(
+        _unit_expr(source).alias("unit"),
+        _year_expr(source, index).alias("year"),
+        *columns,
+    )
+    return table.unpivot(
+        index=["unit", "year"], variable_name="series", value_name="value"
+    )
 
 
 def _long(frame, source, wanted) -> pl.LazyFrame:
     codes = {r.ref.selector: r.series for r in wanted}
-    mapping = pl.LazyFrame({"code": list(codes), "series": list(codes.values())})
+    mapping = pl.LazyFrame(
+        {"code": list(codes), "series": list(codes.values())},
+        schema={"code": pl.String, "series": pl.String},
+    )
     year = (
-        pl.col(source.year_column).cast(pl.Float64).cast(pl.Int64)
+        _year_number(pl.col(source.year_column))
         if source.year_column
         else pl.lit(None, pl.Int64)
     )
     table = frame.select(
-        pl.col(source.unit_column).cast(pl.String).alias("unit"),
+        _unit_expr(source).alias("unit"),
         year.alias("year"),
-        pl.col(source.indicator_column).cast(pl.String).alias("code"),
+        pl.col(source.indicator_column).cast(pl.String).str.strip_chars().alias("code"),
         number(pl.col(source.value_column), source).alias("value"),
     )
     return table.join(mapping, on="code", how="inner").select(list(SCHEMA))
 
 
 def _wide_by_year(frame, source, wanted, names, index) -> pl.LazyFrame:
-    parts = []
+    """Columns such as ``le_1990 ... le_2022``: one select, turned long, then each
+    column name mapped to its series and year by a small join."""
+    rows = []
     for request in wanted:
         pattern = re.escape(request.ref.selector).replace(r"\{year\}", r"(\d{4})")
-        matched = {
-            int(m.group(1)): name
+        matched = [
+            (name, int(m.group(1)))
             for name in names
             if (m := re.fullmatch(pattern, name))
-        }
+        ]
         if not matched:
             _require(source, names, [request.ref.selector], "column", request.ref.span)
-        years = [y for y in matched if not index.years or y in index.years]
-        parts += [
-            frame.select(
-                pl.col(source.unit_column).cast(pl.String).alias("unit"),
-                pl.lit(year, pl.Int64).alias("year"),
-                pl.lit(request.series).alias("series"),
-                number(pl.col(matched[year]), source).alias("value"),
-            )
-            for year in years
+        rows += [
+            (name, request.series, year)
+            for name, year in matched
+            if not index.years or year in index.years
         ]
-    if not parts:
+    if not rows:
         return pl.LazyFrame(schema=SCHEMA)
-    return pl.concat(parts, how="vertical")
+    mapping = pl.LazyFrame(
+        rows,
+        schema={"column": pl.String, "series": pl.String, "year": pl.Int64},
+        orient="row",
+    )
+    columns = list(dict.fromkeys(name for name, _, _ in rows))
+    table = frame.select(
+        _unit_expr(source).alias("unit"),
+        *(number(pl.col(name), source).alias(name) for name in columns),
+    ).unpivot(index="unit", variable_name="column", value_name="value")
+    return table.join(mapping, on="column", how="inner").select(list(SCHEMA))
+
+
+def _unit_expr(source: Source) -> pl.Expr:
+    return pl.col(source.unit_column).cast(pl.String).str.strip_chars()
+
+
+def _year_number(column: pl.Expr) -> pl.Expr:
+    return column.cast(pl.String).str.strip_chars().cast(pl.Float64).cast(pl.Int64)
 
 
 def _year_expr(source: Source, index: Index) -> pl.Expr:
     if source.year_column:
-        return pl.col(source.year_column).cast(pl.Float64).cast(pl.Int64)
+        return _year_number(pl.col(source.year_column))
     if len(index.years) == 1:
         return pl.lit(index.years[0], pl.Int64)
     return pl.lit(None, pl.Int64)
@@ -285,3 +302,42 @@ def _first_line(error: Exception) -> str:
         if str(error).strip()
         else type(error).__name__
     )
+
+
+def unit_attribute(index: Index, column: str) -> pl.LazyFrame:
+    """A column describing units, such as a region or an income group, read from
+    the first source that has it: (unit, impute_by, impute_group).
+
+    Sources that indicators read from are searched first, in the order declared.
+    """
+    used = {r.ref.source for r in requests(index)}
+    ordered = [s for s in index.sources if s.id in used and s.file]
+    ordered += [s for s in index.sources if s.id not in used and s.file]
+    for source in ordered:
+        frame = scan(source)
+        names = columns(frame, source)
+        if column in names and source.unit_column in names:
+            return frame.select(
+                _unit_expr(source).alias("unit"),
+                pl.lit(column).alias("impute_by"),
+                pl.col(column).cast(pl.String).str.strip_chars().alias("impute_group"),
+            ).unique("unit", keep="first", maintain_order=True)
+    known = [n for s in ordered for n in columns(scan(s), s)]
+    raise AixError(
+        [
+            Diagnostic(
+                "E415",
+                f'no data file of the index has the column "{column}" to impute by',
+                _impute_span(index, column),
+                did_you_mean(column, known)
+                or ("name a column of the source that describes the units",),
+            )
+        ]
+    )
+
+
+def _impute_span(index: Index, column: str) -> Span | None:
+    for node in index.root.walk():
+        if node.impute is not None and node.impute.argument == column:
+            return node.impute.span
+    return None

@@ -31,7 +31,7 @@ NORMALIZATIONS = (
 )
 TRANSFORMS = ("none", "log", "log10", "sqrt")
 IMPUTATIONS = ("none", "mean", "median", "locf", "interpolate")
-TREATMENTS = ("none",)
+TREATMENTS = ("none", "winsorize", "coinr")
 WEIGHT_MODES = ("absolute", "relative")
 DIRECTIONS = ("positive", "negative")
 FORMATS = ("csv", "tsv", "parquet", "json", "ndjson")

@@ -58,34 +58,46 @@ def references(expr) -> list[str]:
 def derive(raw: pl.LazyFrame, derived: dict[str, object]) -> pl.LazyFrame:
     """Append the derived series to the long raw table (unit, year, series, value).
 
-    ``derived`` maps a series id to its IR expression. Each is computed on a
-    table with one column per referenced series, joined on unit and year.
+    ``derived`` maps a series id to its IR expression. The series the
+    expressions read are spread into columns once (one row per unit and year);
+    each layer of :func:`layers` is then one step of new columns, so a series
+    derived from derived series comes after them.
     """
-    parts = [raw]
-    for series, expr in derived.items():
-        names = references(expr)
-        wide = _columns(raw, names)
-        parts.append(
-            wide.select(
-                "unit",
-                "year",
-                pl.lit(series).alias("series"),
-                expression(expr).cast(pl.Float64).alias("value"),
-            )
+    needed = list(
+        dict.fromkeys(name for expr in derived.values() for name in references(expr))
+    )
+    read = [name for name in needed if name not in derived]
+    wide = raw.group_by(["unit", "year"], maintain_order=True).agg(
+        pl.col("value").filter(pl.col("series") == name).first().alias(name)
+        for name in read
+    )
+    for layer in layers(derived):
+        wide = wide.with_columns(
+            expression(derived[name]).cast(pl.Float64).alias(name) for name in layer
         )
-    return pl.concat(parts, how="vertical")
+    new = wide.select("unit", "year", *derived).unpivot(
+        index=["unit", "year"], variable_name="series", value_name="value"
+    )
+    return pl.concat([raw, new], how="vertical")
 
 
-def _columns(raw: pl.LazyFrame, names: list[str]) -> pl.LazyFrame:
-    tables = [
-        raw.filter(pl.col("series") == name).select(
-            "unit", "year", pl.col("value").alias(name)
-        )
-        for name in names
-    ]
-    wide = tables[0]
-    for table in tables[1:]:
-        wide = wide.join(
-            table, on=["unit", "year"], how="full", coalesce=True, nulls_equal=True
-        )
-    return wide
+def layers(derived: dict[str, object]) -> list[list[str]]:
+    """The derived series in dependency order: each layer reads only series read
+    from data or derived in an earlier layer.
+
+    >>> # {"c": a / b, "d": c * 2} -> [["c"], ["d"]]
+    """
+    waiting = {
+        name: set(references(expr)) & set(derived) for name, expr in derived.items()
+    }
+    done: set[str] = set()
+    order = []
+    while waiting:
+        ready = [name for name, needs in waiting.items() if needs <= done]
+        if not ready:
+            raise ValueError(f"derived series depend on each other: {sorted(waiting)}")
+        order.append(ready)
+        done.update(ready)
+        for name in ready:
+            del waiting[name]
+    return order

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import polars as pl
 
-BY_YEAR = ["series", "year"]
-BY_UNIT = ["series", "unit"]
+BY_YEAR = ["node", "year"]
+BY_UNIT = ["node", "unit"]
 
 
 def impute(frame: pl.LazyFrame, used: set[str]) -> pl.LazyFrame:
@@ -25,7 +25,7 @@ def impute(frame: pl.LazyFrame, used: set[str]) -> pl.LazyFrame:
     if used <= {"none"}:
         return frame.with_columns(imputed=pl.lit(False))
     value = pl.col("value")
-    group = ["series", "year", "impute_group"]
+    group = ["node", "year", "impute_group"]
     fills = {
         "mean": value.mean().over(group),
         "median": value.median().over(group),

@@ -23,7 +23,7 @@ import polars as pl
 
 from ..ir import Scale
 
-BY_YEAR = ("series", "year")
+BY_YEAR = ("node", "year")
 
 
 def normalize(frame: pl.LazyFrame, scale: Scale, methods: set[str]) -> pl.LazyFrame:
@@ -32,9 +32,7 @@ def normalize(frame: pl.LazyFrame, scale: Scale, methods: set[str]) -> pl.LazyFr
     branches = {
         "anchors": _linear(pl.col("value"), pl.col("worst"), pl.col("best"), scale),
         "minmax": _linear(x, x.min().over(BY_YEAR), x.max().over(BY_YEAR), scale),
-        "minmax_pooled": _linear(
-            x, x.min().over("series"), x.max().over("series"), scale
-        ),
+        "minmax_pooled": _linear(x, x.min().over("node"), x.max().over("node"), scale),
         "zscore": (x - x.mean().over(BY_YEAR)) / x.std().over(BY_YEAR),
         "rank": x.rank("min").over(BY_YEAR).cast(pl.Float64),
         "percentile": _percentile(x, scale),
