@@ -204,7 +204,8 @@ def _long_cells(frame, source, wanted, index) -> pl.LazyFrame:
         pl.lit(source.value_column).alias("column"),
         pl.col(source.value_column).cast(pl.String).alias("text"),
     )
-    return table.join(mapping, on="__code", how="inner").select(list(CELLS))
+    # Every row is kept: a bad year fails the whole file, read or not.
+    return table.join(mapping, on="__code", how="left").select(list(CELLS))
 
 
 # ---- cells to numbers ---------------------------------------------------------
@@ -224,7 +225,8 @@ def _parse_cells(cells: pl.DataFrame, source: Source, wanted) -> tuple[list, obj
     )
     spans = {r.series: r.ref.span for r in wanted}
     problems = _bad_years(parsed, source, spans)
-    good = parsed.filter(~pl.col("year_bad")).with_columns(
+    good = parsed.filter(~pl.col("year_bad") & pl.col("series").is_not_null())
+    good = good.with_columns(
         pl.col("year").cast(pl.Int64, strict=False), pl.lit(source.id).alias("source")
     )
     return problems, good.select(
