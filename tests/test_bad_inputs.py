@@ -215,3 +215,15 @@ def _index(folder: Path, csv: str) -> Path:
         '  indicator gdp { from s "gdp"  anchors worst 0 best 100 }\n}\n'
     )
     return path
+
+
+@pytest.mark.parametrize("label", list(syntax.EXAMPLES))
+def test_each_labelled_example_gets_its_label(label):
+    messages = []
+    for snippet in syntax.EXAMPLES[label]:
+        with pytest.raises(AixError) as raised:
+            syntax.parse(snippet, "example.aix")
+        diagnostic = raised.value.diagnostics[0]
+        assert diagnostic.span.file == "example.aix"
+        messages.append(diagnostic.message)
+    assert all(message.endswith(label) for message in messages), messages
