@@ -9,7 +9,7 @@ quoting) are run through small indices of every layout. Whatever happens must
 be a success or an :class:`AixError`, never another exception.
 
 The number of cases comes from a profile chosen by ``HYPOTHESIS_PROFILE``:
-``dev`` (500 cases in all, the default on a workstation), ``ci`` (10,000, the
+``dev`` (250 cases in all, the default on a workstation), ``ci`` (10,000, the
 default when ``CI`` is set, as ``.ci/run`` is run) or ``long`` (100,000)::
 
     HYPOTHESIS_PROFILE=long pytest tests/test_fuzz.py
@@ -40,7 +40,7 @@ SHIPPED = sorted(
 )
 
 # Cases per test, by profile: the definitions get most, as each is cheaper.
-CASES = {"dev": (300, 200), "ci": (7_000, 3_000), "long": (70_000, 30_000)}
+CASES = {"dev": (150, 100), "ci": (7_000, 3_000), "long": (70_000, 30_000)}
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or (
     "ci" if os.environ.get("CI") else "dev"
 )
