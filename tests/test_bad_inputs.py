@@ -227,3 +227,37 @@ def test_each_labelled_example_gets_its_label(label):
         assert diagnostic.span.file == "example.aix"
         messages.append(diagnostic.message)
     assert all(message.endswith(label) for message in messages), messages
+
+
+# ---- confinement -------------------------------------------------------------------
+
+
+def test_a_link_leading_out_of_the_project_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv("AIX_ALLOW_OUTSIDE", raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "aix.toml").write_text("")
+    _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    (project / "data.csv").symlink_to(tmp_path / "data.csv")
+    (project / "index.aix").write_text((tmp_path / "index.aix").read_text())
+
+    from aiindex_dsl.api import load
+
+    with pytest.raises(AixError) as raised:
+        load(str(project / "index.aix")).run()
+    diagnostic = raised.value.diagnostics[0]
+    assert diagnostic.code == "E408"
+    assert f"lies outside the project {project}" in diagnostic.message
+
+    monkeypatch.setenv("AIX_ALLOW_OUTSIDE", "1")
+    assert load(str(project / "index.aix")).run().value("gdp", "US") == 80
+
+
+def test_the_project_is_the_nearest_folder_with_a_marker(tmp_path):
+    from aiindex_dsl.paths import project_root
+
+    inner = tmp_path / "a" / "b"
+    inner.mkdir(parents=True)
+    assert project_root(inner / "x.aix") == inner.resolve()
+    (tmp_path / "a" / "pyproject.toml").write_text("")
+    assert project_root(inner / "x.aix") == (tmp_path / "a").resolve()
