@@ -50,6 +50,7 @@ def units(index: Index) -> pl.DataFrame:
     )
     if index.units_from is None:
         return listed
+    validate.check_units_from(index)
     spec = index.units_from
     source = index.source(spec.source)
     frame = data.scan(source)

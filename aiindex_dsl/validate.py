@@ -73,6 +73,22 @@ def check_data(index: Index, units: Sequence[str]) -> None:
         _check_values(index, pl.concat(tables), set(units))
 
 
+def check_units_from(index: Index) -> None:
+    """Raise the problems of the file ``units from`` reads: missing, empty,
+    unreadable, or without the code column."""
+    spec = index.units_from
+    source = index.source(spec.source) if spec is not None else None
+    if source is None:
+        return
+    _file_itself(source)
+    frame = data.scan(source)
+    _require(source, data.columns(frame, source), [(spec.code_column, spec.span)])
+    try:
+        frame.select(pl.col(spec.code_column).cast(pl.String)).collect()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _unreadable(source, error) from None
+
+
 def _by_source(index: Index) -> list[tuple[Source, list[data.Request]]]:
     grouped: dict[str, list[data.Request]] = {}
     for request in data.requests(index):
