@@ -225,6 +225,55 @@ def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
         )
 
 
+@main.command(name="docs")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    help="Write the appendix to this file (default: print it).",
+)
+@click.option(
+    "--format",
+    "format",
+    type=click.Choice(["html", "md", "tex"]),
+    default=None,
+    help="Output format (default: from the output's extension, else html).",
+)
+@click.option(
+    "--date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The date printed on the appendix, YYYY-MM-DD (default: today).",
+)
+@click.option("--unit", help="The unit of the worked example (default: the top).")
+@click.option("--year", type=int, help="The year of the results (default: the last).")
+@guarded
+def docs_command(file: str, output, format, date, unit, year) -> None:
+    """Write the methodology appendix of FILE (HTML, Markdown or LaTeX)."""
+    import datetime
+
+    from .api import load
+    from .render.docs import appendix
+    from .render.files import write_text
+
+    fmt = format or _format_of(output)
+    day = (date or datetime.datetime.now()).date().isoformat()
+    text = appendix(load(file), fmt, day, unit=unit, year=year)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write_text(text, output)
+    _console(stderr=True).print(f"wrote {output}")
+
+
+def _format_of(output: str | None) -> str:
+    suffixes = {".md": "md", ".markdown": "md", ".tex": "tex"}
+    if output is None:
+        return "html"
+    return next(
+        (fmt for end, fmt in suffixes.items() if output.lower().endswith(end)), "html"
+    )
+
+
 @main.command(name="schema")
 def schema_command() -> None:
     """Print the JSON Schema of the IR (what a parsed definition holds)."""

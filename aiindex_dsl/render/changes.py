@@ -1,0 +1,169 @@
+"""What a definition that ``extends`` another changes against its parent.
+
+Both indices are compared as composed and checked IR: units, sources and
+variables by id, nodes of the tree by id (their title, weight, normalization,
+anchors and other settings), and the effective weights the two trees give.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..ir import Index, Node
+from ..resolve import resolve
+from .content import percent, written_weight
+
+NODE_FIELDS = (
+    "title",
+    "description",
+    "measure",
+    "data_year",
+    "data",
+    "derive",
+    "score_from",
+    "transform",
+    "direction",
+    "aggregate",
+    "impute",
+    "treat",
+    "weights",
+    "coverage",
+    "cites",
+)
+
+
+def parent_path(index: Index) -> Path | None:
+    """The file the definition extends, relative to the definition's folder."""
+    if index.extends is None or index.path is None:
+        return None
+    return Path(index.path).parent / index.extends
+
+
+def compare(parent: Index, child: Index) -> dict:
+    """Added, removed and changed units, sources, variables and nodes, and
+    changed weights and anchors."""
+    return {
+        "parent": parent.title or parent.id,
+        "parent_id": parent.id,
+        "units": _keyed(parent.units, child.units, "code", _unit_text),
+        "sources": _keyed(parent.sources, child.sources, "id", _source_text),
+        "variables": _keyed(parent.variables, child.variables, "id", _plain),
+        "nodes": _keyed(list(parent.nodes()), list(child.nodes()), "id", _node_text),
+        "weights": _weights(parent, child),
+        "anchors": _anchors(parent, child),
+    }
+
+
+def _keyed(before, after, key: str, describe) -> dict:
+    old = {getattr(item, key): item for item in before}
+    new = {getattr(item, key): item for item in after}
+    changed = []
+    for k in old.keys() & new.keys():
+        differences = _differences(old[k], new[k], describe)
+        if differences:
+            changed.append({"id": k, "changes": differences})
+    return {
+        "added": [describe(new[k]) for k in new if k not in old],
+        "removed": [describe(old[k]) for k in old if k not in new],
+        "changed": sorted(changed, key=lambda c: c["id"]),
+    }
+
+
+def _differences(old, new, describe) -> list[str]:
+    if isinstance(old, Node):
+        fields = NODE_FIELDS
+    else:
+        fields = tuple(f for f in type(old).model_fields if f not in ("span", "origin"))
+    found = []
+    for field in fields:
+        a, b = getattr(old, field), getattr(new, field)
+        if _comparable(a) != _comparable(b):
+            found.append(f"{field}: {_shown(a)} → {_shown(b)}")
+    return found
+
+
+def _comparable(value):
+    if hasattr(value, "model_dump"):
+        return value.model_dump(exclude={"span"})
+    return value
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "(none)"
+    if hasattr(value, "text") and isinstance(value.text, str):
+        return value.text
+    if hasattr(value, "value") and not isinstance(value, float | int):
+        return str(value.value)
+    if hasattr(value, "source") and hasattr(value, "selector"):
+        return f'{value.source} "{value.selector}"'
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return str(value)
+
+
+def _unit_text(unit) -> str:
+    return f"{unit.code} ({unit.name})" if unit.name else unit.code
+
+
+def _source_text(source) -> str:
+    return f"{source.id}: {source.title}" if source.title else source.id
+
+
+def _plain(item) -> str:
+    return item.id
+
+
+def _node_text(node: Node) -> str:
+    title = f" ({node.title})" if node.title else ""
+    return f"{node.kind} {node.id}{title}"
+
+
+def _weights(parent: Index, child: Index) -> list[dict]:
+    old, new = resolve(parent), resolve(child)
+    rows = []
+    for node in child.nodes():
+        before = old.get(node.id)
+        after = new[node.id]
+        parent_node = parent.node(node.id)
+        if before is None or parent_node is None:
+            continue
+        if abs(before.effective_weight - after.effective_weight) > 1e-12:
+            rows.append(
+                {
+                    "id": node.id,
+                    "written_before": written_weight(parent_node),
+                    "written_after": written_weight(node),
+                    "effective_before": percent(before.effective_weight),
+                    "effective_after": percent(after.effective_weight),
+                }
+            )
+    return rows
+
+
+def _anchors(parent: Index, child: Index) -> list[dict]:
+    old, new = resolve(parent), resolve(child)
+    rows = []
+    for node in child.nodes():
+        if node.id not in old or not node.is_leaf:
+            continue
+        before, after = old[node.id].normalization, new[node.id].normalization
+        if _comparable(before) != _comparable(after):
+            rows.append({"id": node.id, "before": _norm(before), "after": _norm(after)})
+    return rows
+
+
+def _norm(normalization) -> str:
+    a = normalization.anchors
+    if a is None:
+        return normalization.method
+    return f"worst {a.worst:g}, best {a.best:g}" + ("" if a.clip else ", unclipped")
+
+
+def is_empty(changes: dict) -> bool:
+    """Whether the child changes nothing that the comparison looks at."""
+    keyed = ("units", "sources", "variables", "nodes")
+    lists = [
+        changes[k][part] for k in keyed for part in ("added", "removed", "changed")
+    ]
+    return not any(lists) and not changes["weights"] and not changes["anchors"]

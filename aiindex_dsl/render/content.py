@@ -1,0 +1,632 @@
+"""What the methodology appendix says, gathered from the IR and the results.
+
+Each ``*_section`` function returns plain data (dicts, lists, numbers and
+text) for one section; the templates of :mod:`.docs` only lay it out. The
+settings in force at each node come from :mod:`aiindex_dsl.resolve`, the
+numbers from the run's long table, so the appendix shows what was computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import polars as pl
+
+from .. import data
+from ..ir import Index, Node
+from ..resolve import Resolved, resolve
+from ..results import Results
+from . import charts, formulas
+
+FEW_UNITS = 8
+
+
+# ---- helpers -------------------------------------------------------------------
+
+
+def fingerprint(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def percent(fraction: float | None) -> str:
+    """A share as a percentage with at most one decimal: 0.2 -> ``20%``."""
+    if fraction is None:
+        return "n/a"
+    text = f"{formulas.rounded(fraction * 100, 1):.1f}".removesuffix(".0")
+    return f"{text}%"
+
+
+def written_weight(node: Node) -> str:
+    """The weight as the definition writes it (``20%``, ``2``), or ``equal``."""
+    if node.weight is None:
+        return "equal"
+    value = formulas.number(node.weight.value)
+    return f"{value}%" if node.weight.percent else value
+
+
+def label(node: Node) -> str:
+    """The title of a node, or its id."""
+    return node.title or node.id
+
+
+def year_rows(results: Results, year: int | None) -> pl.DataFrame:
+    """The long table restricted to one year."""
+    long = results.long
+    if year is None:
+        return long.filter(pl.col("year").is_null())
+    return long.filter(pl.col("year") == year)
+
+
+def latest_year(results: Results) -> int | None:
+    """The last year of the results (None when the data carries no years)."""
+    years = results.long["year"].drop_nulls()
+    return None if years.is_empty() else int(years.max())
+
+
+def top_dimensions(index: Index) -> list[Node]:
+    """The children of the root: the dimensions the composite is made of."""
+    return list(index.root.children)
+
+
+def leaves_under(node: Node) -> list[Node]:
+    """The nodes that take their score from data, at or below ``node``."""
+    return [n for n in node.walk() if n.is_leaf]
+
+
+# ---- 1. title and fingerprints -------------------------------------------------
+
+
+def header_section(index: Index, files: list[Path], date: str) -> dict:
+    """Title, version, authors, licence, description, date and fingerprints."""
+    return {
+        "id": index.id,
+        "title": index.title or index.id,
+        "version": index.version or "not stated",
+        "authors": ", ".join(index.authors) or "not stated",
+        "licence": index.licence or "not stated",
+        "description": _paragraphs(index.description),
+        "date": date,
+        "scale": f"{formulas.number(index.scale.low)} to "
+        f"{formulas.number(index.scale.high)}",
+        "years": _years(index),
+        "files": _fingerprints(index, files),
+    }
+
+
+def _paragraphs(text: str | None) -> list[str]:
+    if not text:
+        return []
+    blocks = [" ".join(block.split()) for block in text.strip().split("\n\n")]
+    return [block for block in blocks if block]
+
+
+def _years(index: Index) -> str:
+    if not index.years:
+        return "every year in the data"
+    return ", ".join(str(y) for y in index.years)
+
+
+def _fingerprints(index: Index, files: list[Path]) -> list[dict]:
+    rows = [
+        {"role": "definition", "path": _shown(p, index), "sha256": fingerprint(p)}
+        for p in files
+    ]
+    for source in index.sources:
+        if source.file is None:
+            continue
+        path = data.path_of(source)
+        digest = fingerprint(path) if path.is_file() else "file not found"
+        rows.append(
+            {
+                "role": f"data ({source.id})",
+                "path": _shown(path, index),
+                "sha256": digest,
+            }
+        )
+    return rows
+
+
+def _shown(path: Path, index: Index) -> str:
+    """A path relative to the definition's folder, as written there."""
+    base = Path(index.path).resolve().parent if index.path else Path.cwd()
+    try:
+        return str(path.resolve().relative_to(base))
+    except ValueError:
+        return os.path.relpath(path.resolve(), base)
+
+
+def definition_files(index: Index) -> list[Path]:
+    """The ``.aix`` file and every file it extends or includes, the file first."""
+    if index.path is None:
+        return []
+    from ..compose import load_file
+
+    found: list[Path] = []
+    queue = [Path(index.path)]
+    while queue:
+        path = queue.pop(0)
+        if path.resolve() in [f.resolve() for f in found] or not path.is_file():
+            continue
+        found.append(path)
+        queue += _referenced(load_file(str(path)), path)
+    return found
+
+
+def _referenced(index: Index, path: Path) -> list[Path]:
+    named = list(index.includes) + ([index.extends] if index.extends else [])
+    return [path.parent / name for name in named]
+
+
+# ---- 2. the framework ----------------------------------------------------------
+
+
+def framework_section(index: Index, resolved: dict[str, Resolved]) -> dict:
+    """The tree with nominal and effective weights, as a table and a diagram."""
+    rows = [_tree_row(resolved[node.id]) for node in index.nodes()]
+    boxes = [
+        charts.TreeBox(index.root.id, index.title or index.id, 0, "", percent(1.0))
+    ] + [
+        charts.TreeBox(r["id"], r["title"], r["depth"], r["weight"], r["effective"])
+        for r in rows
+    ]
+    return {"rows": rows, "svg": charts.framework(boxes)}
+
+
+def _tree_row(r: Resolved) -> dict:
+    return {
+        "id": r.id,
+        "title": label(r.node),
+        "kind": r.node.kind,
+        "depth": r.depth,
+        "written": written_weight(r.node),
+        "weight": percent(r.weight),
+        "effective": percent(r.effective_weight),
+        "aggregate": r.aggregate if not r.node.is_leaf else "",
+    }
+
+
+# ---- 3. indicators -------------------------------------------------------------
+
+
+def indicator_section(index: Index, resolved: dict[str, Resolved]) -> list[dict]:
+    """One row per indicator (and per node scored from published data)."""
+    return [_indicator_row(index, resolved[n.id]) for n in index.nodes() if n.is_leaf]
+
+
+def _indicator_row(index: Index, r: Resolved) -> dict:
+    node = r.node
+    ref = node.data or node.score_from
+    return {
+        "id": node.id,
+        "title": label(node),
+        "description": node.description or "",
+        "measure": node.measure or "",
+        "source": _source_of(index, ref.source) if ref else "",
+        "selector": ref.selector if ref else "",
+        "derive": node.derive.text if node.derive else "",
+        "cites": [_source_of(index, s) for s in node.cites],
+        "data_year": str(node.data_year) if node.data_year else "as scored",
+        "direction": r.direction,
+        "transform": r.transform,
+        "normalization": _normalization_text(r) if not node.score_from else "none",
+        "rationale": (r.anchors.rationale or "") if r.anchors else "",
+        "weight": percent(r.weight),
+        "effective": percent(r.effective_weight),
+    }
+
+
+def _source_of(index: Index, source_id: str) -> dict:
+    source = index.source(source_id)
+    title = source.title if source and source.title else source_id
+    return {"id": source_id, "title": title}
+
+
+def _normalization_text(r: Resolved) -> str:
+    method = r.normalization.method
+    if method == "anchors" and r.anchors is not None:
+        a = r.anchors
+        clip = "" if a.clip else ", unclipped"
+        return (
+            f"anchors: worst {formulas.number(a.worst)}, "
+            f"best {formulas.number(a.best)}{clip}"
+        )
+    if method == "target" and r.normalization.target is not None:
+        return f"distance to target {formulas.number(r.normalization.target)}"
+    return method.replace("_", " ")
+
+
+# ---- 4. sources ----------------------------------------------------------------
+
+
+def source_section(index: Index) -> list[dict]:
+    """Every source as a bibliography entry, in the order declared."""
+    cited: dict[str, list[str]] = {}
+    for node in index.nodes():
+        ids = list(node.cites)
+        for ref in (node.data, node.score_from):
+            if ref is not None:
+                ids.append(ref.source)
+        for source_id in ids:
+            cited.setdefault(source_id, []).append(node.id)
+    return [
+        {
+            "id": s.id,
+            "title": s.title or s.id,
+            "publisher": s.publisher or "",
+            "year": str(s.year) if s.year else "",
+            "url": s.url or "",
+            "retrieved": s.retrieved.isoformat() if s.retrieved else "",
+            "licence": s.licence or "",
+            "note": s.note or "",
+            "file": s.file or "",
+            "used_by": sorted(set(cited.get(s.id, []))),
+        }
+        for s in index.sources
+    ]
+
+
+# ---- 5. method -----------------------------------------------------------------
+
+
+def method_section(
+    index: Index, resolved: dict[str, Resolved], results: Results
+) -> dict:
+    """The formulas in force, grouped by the nodes that use each, and the
+    missing-data and outlier rules with what they did in this run."""
+    leaves = [resolved[n.id] for n in index.nodes() if n.is_leaf and not n.score_from]
+    parents = [r for r in resolved.values() if not r.node.is_leaf]
+    return {
+        "normalizations": _grouped(
+            leaves,
+            lambda r: r.normalization.method,
+            lambda m: formulas.normalization(m, index.scale),
+        ),
+        "transforms": _grouped(
+            [r for r in leaves if r.transform != "none"],
+            lambda r: r.transform,
+            formulas.transformation,
+        ),
+        "aggregations": _grouped(parents, lambda r: r.aggregate, formulas.aggregation),
+        "points": _forms(formulas.points()),
+        "negative": [r.id for r in leaves if r.direction == "negative"],
+        "imputation": _rules(leaves, lambda r: _impute_text(r)),
+        "treatment": _rules(leaves, lambda r: r.treat),
+        "coverage": _rules(parents, lambda r: percent(r.min_coverage)),
+        "applied": _applied(results),
+    }
+
+
+def _forms(term) -> dict:
+    return {
+        "mathml": formulas.mathml(term),
+        "tex": formulas.tex(term),
+        "text": formulas.text(term),
+    }
+
+
+def _grouped(nodes: list[Resolved], key, formula) -> list[dict]:
+    return [
+        {"method": rule["rule"], **rule, **_forms(formula(rule["rule"]))}
+        for rule in _rules(nodes, key)
+    ]
+
+
+def _rules(nodes: list[Resolved], describe) -> list[dict]:
+    """Nodes grouped by a rule; ``applies`` names them, or says "all" when one
+    rule covers them all."""
+    groups: dict[str, list[str]] = {}
+    for r in nodes:
+        groups.setdefault(describe(r), []).append(r.id)
+    everyone = len(groups) == 1 and len(nodes) > 1
+    return [
+        {
+            "rule": rule,
+            "nodes": ids,
+            "applies": f"all {len(ids)}" if everyone else ", ".join(ids),
+        }
+        for rule, ids in groups.items()
+    ]
+
+
+def _impute_text(r: Resolved) -> str:
+    if r.impute == "none":
+        return "none: left missing, weights of the others renormalized"
+    by = f' within groups of "{r.impute_by}"' if r.impute_by else ""
+    return f"{r.impute}{by}"
+
+
+def _applied(results: Results) -> dict:
+    cells = results.long.filter(pl.col("kind") == "indicator")
+    return {
+        "cells": cells.height,
+        "observed": int(cells["raw"].is_not_null().sum()),
+        "imputed": _flagged(results, "imputed"),
+        "clipped": _flagged(results, "clipped"),
+        "treated": _flagged(results, "treated"),
+        "missing": int(
+            cells.filter(pl.col("raw").is_null() & ~pl.col("imputed")).height
+        ),
+    }
+
+
+def _flagged(results: Results, flag: str) -> list[dict]:
+    rows = results.long.filter(pl.col(flag)).sort("year", "order", "unit")
+    return [
+        {
+            "unit": row["unit"],
+            "year": "" if row["year"] is None else str(row["year"]),
+            "node": row["node"],
+            "raw": row["raw"],
+            "score": row["score"],
+        }
+        for row in rows.iter_rows(named=True)
+    ]
+
+
+# ---- 6. coverage ---------------------------------------------------------------
+
+
+def coverage_section(index: Index, results: Results, year) -> list[dict]:
+    """Per unit and dimension: how many indicators were observed, imputed or missing."""
+    rows = year_rows(results, year)
+    units = _unit_order(rows)
+    table = []
+    for unit, name in units:
+        mine = rows.filter(pl.col("unit") == unit)
+        cells = [_coverage_cell(mine, d) for d in top_dimensions(index)]
+        table.append({"unit": unit, "name": name, "cells": cells})
+    return table
+
+
+def _coverage_cell(rows: pl.DataFrame, dimension: Node) -> dict:
+    ids = [n.id for n in leaves_under(dimension)]
+    cells = rows.filter(pl.col("node").is_in(ids))
+    imputed = int(cells["imputed"].sum())
+    observed = int((cells["raw"].is_not_null() & ~cells["imputed"]).sum())
+    total = len(ids)
+    missing = total - observed - imputed
+    return {
+        "dimension": dimension.id,
+        "total": total,
+        "observed": observed,
+        "imputed": imputed,
+        "missing": missing,
+        "observed_share": percent(observed / total if total else None),
+        "imputed_share": percent(imputed / total if total else None),
+        "missing_share": percent(missing / total if total else None),
+    }
+
+
+def _unit_order(rows: pl.DataFrame) -> list[tuple[str, str]]:
+    composite = rows.filter(pl.col("depth") == 0).sort("rank", "unit", nulls_last=True)
+    return list(zip(composite["unit"], composite["name"], strict=True))
+
+
+# ---- 7. results ----------------------------------------------------------------
+
+
+def results_section(index: Index, results: Results, year) -> dict:
+    """Composite, dimension scores, points and ranks of every unit, with charts."""
+    rows = year_rows(results, year)
+    dimensions = top_dimensions(index)
+    table = []
+    for unit, name in _unit_order(rows):
+        mine = rows.filter(pl.col("unit") == unit)
+        table.append(
+            {
+                "unit": unit,
+                "name": name,
+                "composite": _numbers(mine, index.root.id),
+                "dimensions": [_numbers(mine, d.id) for d in dimensions],
+            }
+        )
+    return {
+        "dimensions": [{"id": d.id, "title": label(d)} for d in dimensions],
+        "rows": table,
+        "charts": _result_charts(index, table),
+    }
+
+
+def _numbers(rows: pl.DataFrame, node_id: str) -> dict:
+    row = rows.filter(pl.col("node") == node_id)
+    if row.height == 0:
+        return {"score": None, "points": None, "rank": None, "coverage": None}
+    first = row.row(0, named=True)
+    return {
+        "score": first["score"],
+        "points": first["points"],
+        "rank": first["rank"],
+        "coverage": first["coverage"],
+    }
+
+
+def _ranked_name(row: dict) -> str:
+    rank = row["composite"]["rank"]
+    return f"{rank}. {row['name']}" if rank is not None else row["name"]
+
+
+def _result_charts(index: Index, table: list[dict]) -> list[dict]:
+    dimensions = top_dimensions(index)
+    titles = [label(d) for d in dimensions]
+    if len(table) <= FEW_UNITS:
+        series = {row["name"]: [d["score"] for d in row["dimensions"]] for row in table}
+        return [
+            {
+                "caption": "Dimension scores of each unit, side by side.",
+                "svg": charts.grouped_bars(titles, series, index.scale.high),
+            }
+        ]
+    names = [_ranked_name(row) for row in table]
+    composite = [row["composite"]["score"] for row in table]
+    grid = [[d["score"] for d in row["dimensions"]] for row in table]
+    return [
+        {
+            "caption": "Composite scores, units ranked.",
+            "svg": charts.ranked(names, composite),
+        },
+        {
+            "caption": "Dimension scores of every unit (units in rank order).",
+            "svg": charts.heatmap(names, titles, grid),
+        },
+    ]
+
+
+# ---- 8. worked example ---------------------------------------------------------
+
+
+def worked_section(
+    index: Index,
+    resolved: dict[str, Resolved],
+    results: Results,
+    year,
+    unit: str | None,
+) -> dict:
+    """One unit from raw values through scores to the composite."""
+    rows = year_rows(results, year)
+    order = _unit_order(rows)
+    code = unit or (order[0][0] if order else "")
+    names = dict(order)
+    mine = rows.filter(pl.col("unit") == code)
+    return {
+        "unit": code,
+        "name": names.get(code, code),
+        "indicators": [
+            _worked_leaf(index, resolved[n.id], mine)
+            for n in index.nodes()
+            if n.is_leaf
+        ],
+        "parents": [
+            _worked_parent(resolved, node, mine) for node in _children_first(index.root)
+        ],
+    }
+
+
+def _children_first(node: Node) -> list[Node]:
+    """Nodes with children, each after everything below it, in written order."""
+    if node.is_leaf:
+        return []
+    found = [n for child in node.children for n in _children_first(child)]
+    return [*found, node]
+
+
+def _worked_leaf(index: Index, r: Resolved, rows: pl.DataFrame) -> dict:
+    row = _row(rows, r.id)
+    step = _substituted(index, r, row)
+    return {
+        "id": r.id,
+        "title": label(r.node),
+        "raw": row["raw"] if row else None,
+        "score": row["score"] if row else None,
+        "imputed": bool(row and row["imputed"]),
+        "clipped": bool(row and row["clipped"]),
+        "method": _normalization_text(r),
+        "transform": r.transform,
+        "step": step,
+    }
+
+
+def _row(rows: pl.DataFrame, node_id: str) -> dict | None:
+    found = rows.filter(pl.col("node") == node_id)
+    return found.row(0, named=True) if found.height else None
+
+
+def _substituted(index: Index, r: Resolved, row: dict | None) -> dict | None:
+    """The anchor formula with this unit's numbers, when it applies plainly."""
+    if row is None or row["raw"] is None or row["score"] is None:
+        return None
+    if r.normalization.method != "anchors" or r.anchors is None:
+        return None
+    if r.transform != "none" or row["imputed"]:
+        return None
+    a = r.anchors
+    ratio = formulas.frac(
+        formulas.row(formulas.num(row["raw"]), formulas.op("−"), formulas.num(a.worst)),
+        formulas.row(formulas.num(a.best), formulas.op("−"), formulas.num(a.worst)),
+    )
+    unclipped = index.scale.low + (index.scale.high - index.scale.low) * (
+        row["raw"] - a.worst
+    ) / (a.best - a.worst)
+    right = [*formulas.scaled(ratio, index.scale), formulas.op("=")]
+    right.append(formulas.num(formulas.rounded(unclipped, 2)))
+    if row["clipped"]:
+        right += [
+            formulas.op("→"),
+            formulas.num(formulas.rounded(row["score"], 2)),
+        ]
+    return _forms(formulas.equation(formulas.sym("s"), *right))
+
+
+def _worked_parent(resolved: dict[str, Resolved], node: Node, rows) -> dict:
+    r = resolved[node.id]
+    parent_row = _row(rows, node.id)
+    children = []
+    for child in node.children:
+        row = _row(rows, child.id)
+        children.append(
+            {
+                "id": child.id,
+                "title": label(child),
+                "weight": resolved[child.id].weight,
+                "share": row["share"] if row else None,
+                "score": row["score"] if row else None,
+                "points": row["points"] if row else None,
+            }
+        )
+    return {
+        "id": node.id,
+        "title": label(node) if node.kind != "index" else "Composite",
+        "aggregate": r.aggregate,
+        "score": parent_row["score"] if parent_row else None,
+        "points": parent_row["points"] if parent_row else None,
+        "children": children,
+        "sum": _weighted_sum(r.aggregate, children, parent_row),
+    }
+
+
+def _weighted_sum(method: str, children: list[dict], parent: dict | None):
+    """``s = 0.5 · 80 + 0.5 · 60 = 70`` with the renormalized shares."""
+    present = [c for c in children if c["score"] is not None and c["share"]]
+    if method != "arithmetic" or not present or parent is None:
+        return None
+    if parent["score"] is None:
+        return None
+    terms = []
+    for i, child in enumerate(present):
+        if i:
+            terms.append(formulas.op("+"))
+        terms += [
+            formulas.num(formulas.rounded(child["share"], 4)),
+            formulas.op("·"),
+            formulas.num(formulas.rounded(child["score"], 2)),
+        ]
+    terms += [
+        formulas.op("≈"),
+        formulas.num(formulas.rounded(parent["score"], 2)),
+    ]
+    return _forms(formulas.equation(formulas.sym("s"), *terms))
+
+
+# ---- everything ----------------------------------------------------------------
+
+
+def gather(index: Index, results: Results, date: str, unit=None, year=None) -> dict:
+    """Every section of the appendix (the extends comparison and the
+    definition's text are added by :mod:`.docs`)."""
+    resolved = resolve(index)
+    year = latest_year(results) if year is None else year
+    files = definition_files(index)
+    return {
+        "header": header_section(index, files, date),
+        "framework": framework_section(index, resolved),
+        "indicators": indicator_section(index, resolved),
+        "sources": source_section(index),
+        "method": method_section(index, resolved, results),
+        "year": "" if year is None else str(year),
+        "coverage": coverage_section(index, results, year),
+        "results": results_section(index, results, year),
+        "worked": worked_section(index, resolved, results, year, unit),
+        "files": files,
+    }

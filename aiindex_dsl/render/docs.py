@@ -1,0 +1,249 @@
+"""``aix docs``: the methodology appendix, written from the IR and the results.
+
+One self-contained HTML page (styles and SVG charts inline, formulas in
+MathML, no scripts, no fetches, a print stylesheet), or the same content as
+Markdown or LaTeX. Templates are rendered by Jinja2 with ``StrictUndefined``,
+so a field the template expects and the content lacks fails the render, and
+every piece of text from a ``.aix`` or data file is escaped for the format
+(HTML by autoescape; Markdown and LaTeX by a ``finalize`` hook that escapes
+whatever is not marked as already formatted).
+
+The same inputs give the same bytes: the date is passed in, charts are
+written with a fixed hash salt and no timestamp.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+from pygments import highlight
+from pygments.formatters import HtmlFormatter, LatexFormatter
+
+from ..diagnostics import AixError, Diagnostic, did_you_mean
+from ..ir import Index
+from ..results import Results
+from . import changes, content, formulas
+from .lexer import AixLexer
+
+FORMATS = ("html", "md", "tex")
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class Raw(str):
+    """Text already written in the output format (MathML, LaTeX, a chart)."""
+
+    __slots__ = ()
+
+
+def appendix(
+    definition,
+    fmt: str = "html",
+    date: str = "",
+    unit: str | None = None,
+    year: int | None = None,
+) -> str:
+    """Run a loaded definition (and the one it extends) and write its appendix.
+
+    >>> # appendix(aiindex_dsl.load("indices/us_china.aix"), "html", "2026-01-01")
+    """
+    from ..api import load
+
+    index = definition.ir
+    parent_file = changes.parent_path(index)
+    parent = load(str(parent_file)).ir if parent_file is not None else None
+    results = definition.run()
+    return render(index, results, fmt, date, unit, year, parent)
+
+
+def render(
+    index: Index,
+    results: Results,
+    fmt: str = "html",
+    date: str = "",
+    unit: str | None = None,
+    year: int | None = None,
+    parent: Index | None = None,
+) -> str:
+    """The appendix as text in ``fmt`` (``html``, ``md`` or ``tex``).
+
+    ``parent`` is the index this one extends, already loaded, when it does.
+    """
+    _check_unit(results, unit)
+    sections = content.gather(index, results, date, unit, year)
+    sections["changes"] = _changes(parent, index)
+    sections["listings"] = _listings(index, sections.pop("files"), fmt)
+    if fmt == "html":
+        sections["css"] = Markup(_pygments_css())
+    if fmt == "tex":
+        sections["preamble"] = Raw(LatexFormatter().get_style_defs())
+    return _environment(fmt).get_template(f"appendix.{fmt}").render(**sections)
+
+
+def _check_unit(results: Results, unit: str | None) -> None:
+    if unit is None:
+        return
+    known = results.long["unit"].unique(maintain_order=True).to_list()
+    if unit in known:
+        return
+    raise AixError(
+        [
+            Diagnostic(
+                "E503",
+                f"unit `{unit}` is not scored by this index",
+                None,
+                did_you_mean(unit, known) or (f"units: {', '.join(known[:12])}",),
+                location=results.index.path,
+            )
+        ]
+    )
+
+
+def _changes(parent: Index | None, index: Index) -> dict | None:
+    if parent is None:
+        return None
+    found = changes.compare(parent, index)
+    found["empty"] = changes.is_empty(found)
+    return found
+
+
+# ---- the definition's text -----------------------------------------------------
+
+
+def _listings(index: Index, files: list[Path], fmt: str) -> list[dict]:
+    listings = []
+    for path in files:
+        text = path.read_text("utf-8")
+        shown = content._shown(path, index)
+        listings.append({"path": shown, "code": _highlighted(text, fmt)})
+    return listings
+
+
+def _highlighted(text: str, fmt: str):
+    if fmt == "html":
+        formatter = HtmlFormatter(cssclass="aix-source", wrapcode=True)
+        return Markup(highlight(text, AixLexer(), formatter))
+    if fmt == "tex":
+        return Raw(highlight(text, AixLexer(), LatexFormatter()))
+    return Raw(text.replace("```", "`\u200b``"))
+
+
+@cache
+def _pygments_css() -> str:
+    return HtmlFormatter(style="default").get_style_defs(".aix-source")
+
+
+# ---- the templates -------------------------------------------------------------
+
+
+def _environment(fmt: str) -> jinja2.Environment:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    if fmt == "html":
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+    else:
+        escape = escape_md if fmt == "md" else escape_tex
+        options = TEX_DELIMITERS if fmt == "tex" else {}
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=False,
+            undefined=jinja2.StrictUndefined,
+            finalize=lambda value: _finalized(value, escape),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            **options,
+        )
+    env.filters.update(
+        score=format_score, raw=format_raw, rank=format_rank, share=content.percent
+    )
+    env.filters["raw_text"] = Raw
+    return env
+
+
+TEX_DELIMITERS = {
+    "block_start_string": "<%",
+    "block_end_string": "%>",
+    "variable_start_string": "<<",
+    "variable_end_string": ">>",
+    "comment_start_string": "<#",
+    "comment_end_string": "#>",
+}
+
+
+def _finalized(value, escape) -> str:
+    if isinstance(value, Raw):
+        return value
+    return escape(str(value))
+
+
+MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>&~])")
+
+
+def escape_md(text: str) -> str:
+    """Text for Markdown: special characters backslash-escaped, ``<``, ``>`` and
+    ``&`` as entities so no HTML passes through, newlines as spaces (table
+    cells stay on one line).
+
+    >>> escape_md("a <b> | c")
+    'a &lt;b&gt; \\\\| c'
+    """
+    entities = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+    text = " ".join(text.split("\n"))
+    return MD_SPECIAL.sub(lambda m: entities.get(m.group(1), "\\" + m.group(1)), text)
+
+
+TEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "%": r"\%",
+    "~": r"\textasciitilde{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+
+
+def escape_tex(text: str) -> str:
+    """Text for LaTeX, every special character escaped.
+
+    >>> escape_tex("50% of R&D_x")
+    '50\\\\% of R\\\\&D\\\\_x'
+    """
+    return "".join(TEX_SPECIAL.get(c, c) for c in text)
+
+
+# ---- number filters ------------------------------------------------------------
+
+
+def format_score(value, decimals: int = 2) -> str:
+    """A score or points with fixed decimals, rounded half up as published
+    tables are; ``n/a`` when missing."""
+    if value is None:
+        return "n/a"
+    return f"{formulas.rounded(value, decimals):,.{decimals}f}"
+
+
+def format_raw(value) -> str:
+    """A raw value as a table would print it: 276,288; 13.03; 109.08."""
+    return "n/a" if value is None else formulas.number(value)
+
+
+def format_rank(value) -> str:
+    """A rank, or a dash when the unit has no score."""
+    return "–" if value is None else str(value)

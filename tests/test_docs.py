@@ -1,0 +1,320 @@
+"""``aix docs``: the appendix of every shipped index, its escaping, its
+determinism, and the comparison of a definition with the one it extends."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import jinja2
+import pytest
+from markupsafe import escape
+
+import aiindex_dsl
+from aiindex_dsl.cli import main
+from aiindex_dsl.render import docs
+from aiindex_dsl.render.content import percent
+from aiindex_dsl.render.formulas import number
+from aiindex_dsl.resolve import resolve
+from aiindex_dsl.results import round_half_up
+
+ROOT = Path(__file__).resolve().parent.parent
+INDICES = sorted((ROOT / "indices").glob("*.aix"))
+DATE = "2026-01-15"
+
+
+@pytest.fixture(scope="module", params=INDICES, ids=lambda p: p.stem)
+def rendered(request):
+    """One shipped index with its results and its appendix in each format."""
+    definition = aiindex_dsl.load(str(request.param))
+    pages = {fmt: docs.appendix(definition, fmt, DATE) for fmt in docs.FORMATS}
+    return definition.ir, definition.run(), pages
+
+
+def _block(page: str, start: str) -> str:
+    """The HTML from ``start`` to the end of its table row."""
+    at = page.index(start)
+    return page[at : page.index("</tr>", at)]
+
+
+def test_every_indicator_appears_with_its_weights_and_anchors(rendered):
+    index, _, pages = rendered
+    resolved = resolve(index)
+    for node in index.indicators():
+        row = _block(pages["html"], f'<tr id="indicator-{node.id}">')
+        assert escape(node.title or node.id) in row
+        assert percent(resolved[node.id].effective_weight) in row
+        anchors = resolved[node.id].anchors
+        if anchors is not None:
+            assert f"worst {number(anchors.worst)}" in row
+            assert f"best {number(anchors.best)}" in row
+        assert node.id.replace("_", r"\_") in pages["md"]
+        assert node.id.replace("_", r"\_") in pages["tex"]
+
+
+def test_every_source_appears_in_the_bibliography(rendered):
+    index, _, pages = rendered
+    for source in index.sources:
+        entry = pages["html"][pages["html"].index(f'<li id="source-{source.id}">') :]
+        entry = entry[: entry.index("</li>")]
+        if source.title:
+            assert escape(source.title) in entry
+        if source.url:
+            assert escape(source.url) in entry
+        if source.retrieved:
+            assert source.retrieved.isoformat() in entry
+
+
+def test_every_unit_has_its_composite_and_dimension_scores(rendered):
+    index, results, pages = rendered
+    year = results.long["year"].max()
+    latest = results.long.filter(results.long["year"] == year)
+    for unit in latest["unit"].unique().to_list():
+        row = _block(pages["html"], f'<tr id="result-{unit}">')
+        composite = results.value("composite", unit, year)
+        assert f"{round_half_up(composite, 2):,.2f}" in row
+        for dimension in index.root.children:
+            score = results.value(dimension.id, unit, year)
+            points = results.value(dimension.id, unit, year, points=True)
+            expected = "n/a" if score is None else f"{round_half_up(score, 1):,.1f}"
+            assert expected in row
+            if points is not None:
+                assert f"{round_half_up(points, 1):,.1f} pts" in row
+
+
+def test_every_dimension_is_in_the_framework_with_its_effective_weight(rendered):
+    index, _, pages = rendered
+    section = pages["html"].split('<section id="framework">')[1].split("</section>")[0]
+    weights = [d.weight.fraction if d.weight else None for d in index.root.children]
+    for dimension, weight in zip(index.root.children, weights, strict=True):
+        assert escape(dimension.title or dimension.id) in section
+        assert f"<code>{dimension.id}</code>" in section
+        if weight is not None:
+            assert f'<td class="n">{percent(weight)}</td>' in section
+
+
+def test_each_section_and_the_fingerprints_are_present(rendered):
+    index, _, pages = rendered
+    page = pages["html"]
+    for section in docs_sections(index):
+        assert f'<section id="{section}">' in page
+    digest = __import__("hashlib").sha256(Path(index.path).read_bytes()).hexdigest()
+    assert digest in page
+    assert digest in pages["md"]
+    assert "<script" not in page.lower()
+    assert "http://" not in _outside_links(page)
+    assert f"<dd>{DATE}</dd>" in page
+
+
+def docs_sections(index) -> list[str]:
+    """The ids of the sections the HTML appendix of ``index`` must have."""
+    sections = [
+        "overview",
+        "framework",
+        "indicators",
+        "sources",
+        "method",
+        "coverage",
+        "results",
+        "worked-example",
+        "definition",
+    ]
+    return sections + (["changes"] if index.extends else [])
+
+
+def _outside_links(page: str) -> str:
+    """The page without its hyperlinks and the definition's text, which may
+    name addresses; what is left must fetch nothing."""
+    page = re.sub(r'href="[^"]*"', "", page)
+    page = re.sub(r'xmlns(:\w+)?="[^"]*"', "", page)
+    return page.split('<section id="definition">')[0]
+
+
+def test_formulas_are_mathml_and_tex(rendered):
+    _, _, pages = rendered
+    assert '<math display="block">' in pages["html"]
+    assert r"\frac{" in pages["tex"]
+    assert "<svg" in pages["html"]
+
+
+# ---- escaping ------------------------------------------------------------------
+
+EVIL = "Evil <script>alert(\"x\")</script> & 'quotes' 100% $_{#}"
+
+
+def _write_index(folder: Path, units: int = 2, title: str = EVIL) -> Path:
+    codes = [f"U{i:02d}" for i in range(units)]
+    lines = ["unit,a,b,c"] + [
+        f"{code},{10 + 7 * i % 23},{(i * 13) % 17 if i % 4 else ''},{i * 2.5}"
+        for i, code in enumerate(codes)
+    ]
+    (folder / "values.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    unit_lines = "\n".join(f'    {code} "Unit <{code}> & co"' for code in codes)
+    quoted = title.replace('"', '\\"')
+    text = f'''index evil "{quoted}" {{
+  version "1 <b>"
+  authors "A & B <i>"
+  description "Scores <em>units</em> & nothing else"
+  years 2020
+  units {{
+{unit_lines}
+  }}
+  source vals "Values <table> & more" {{
+    file "values.csv"
+    url "https://example.org/?a=1&b=<2>"
+    publisher "P & Q"
+  }}
+  dimension d1 "First <dimension>" weight 60% {{
+    indicator a "Alpha & <omega>" {{
+      from vals "a"
+      anchors worst 0 best 30 "because <30> & so"
+    }}
+    indicator b "Beta" {{
+      from vals "b"
+      anchors worst 0 best 20
+    }}
+  }}
+  dimension d2 "Second" weight 40% {{
+    indicator c "Gamma" {{
+      from vals "c"
+      normalize minmax
+    }}
+  }}
+}}
+'''
+    path = folder / "evil.aix"
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.fixture
+def evil(tmp_path):
+    return aiindex_dsl.load(str(_write_index(tmp_path)))
+
+
+def test_html_shows_user_text_as_text(evil):
+    page = docs.appendix(evil, "html", DATE)
+    assert "<script" not in page
+    assert "<table> & more" not in page
+    assert "Evil &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp;" in page
+    assert "&lt;omega&gt;" in page
+    assert "Unit &lt;U00&gt; &amp; co" in page
+    assert "because &lt;30&gt; &amp; so" in page
+
+
+def test_markdown_shows_user_text_as_text(evil):
+    page = docs.appendix(evil, "md", DATE)
+    prose = re.sub(r"```aix\n.*?```", "", page, flags=re.S)
+    assert "<script" not in prose
+    assert "<omega>" not in prose
+    assert "&lt;script&gt;" in prose
+    assert r"Alpha &amp; &lt;omega&gt;" in prose
+    assert '<script>alert(\\"x\\")</script>' in page.split("```aix")[1]
+
+
+def test_latex_escapes_user_text(evil):
+    page = docs.appendix(evil, "tex", DATE)
+    title = page[page.index(r"\title{") : page.index(r"\author{")]
+    assert r"\textless{}script\textgreater{}" in title
+    assert r"\&" in title
+    assert r"100\%" in title
+    assert r"\$\_\{\#\}" in title
+    assert "<script>" not in title
+
+
+def test_a_missing_field_fails_the_render():
+    template = docs._environment("html").get_template("appendix.html")
+    with pytest.raises(jinja2.UndefinedError):
+        template.render(header={"title": "x"})
+
+
+# ---- many units ----------------------------------------------------------------
+
+
+def test_many_units_get_a_ranking_and_a_heat_map(tmp_path):
+    definition = aiindex_dsl.load(str(_write_index(tmp_path, units=12, title="M")))
+    page = docs.appendix(definition, "html", DATE)
+    assert "Composite scores, units ranked." in page
+    assert "Dimension scores of every unit" in page
+    assert page.count("<svg") == 3
+    coverage = _block(page, '<tr id="coverage-U04">')
+    assert "1/2 observed, 1 missing" in coverage
+
+
+# ---- the command ---------------------------------------------------------------
+
+
+def test_same_inputs_give_the_same_bytes(cli, tmp_path):
+    paths = [tmp_path / "one.html", tmp_path / "two.html"]
+    for path in paths:
+        outcome = cli.invoke(
+            main, ["docs", "indices/us_china.aix", "-o", str(path), "--date", DATE]
+        )
+        assert outcome.exit_code == 0, outcome.output
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_format_follows_the_extension(cli, tmp_path):
+    for name, start in (("a.md", "# AI Index"), ("a.tex", r"\documentclass")):
+        outcome = cli.invoke(
+            main, ["docs", "indices/us_china.aix", "-o", str(tmp_path / name)]
+        )
+        assert outcome.exit_code == 0, outcome.output
+        assert (tmp_path / name).read_text("utf-8").startswith(start)
+
+
+def test_worked_example_of_a_chosen_unit(cli):
+    outcome = cli.invoke(main, ["docs", "indices/us_china.aix", "--unit", "CN"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "Worked example: China" in outcome.output
+    # China's patents share 69.7 is above the best anchor 50: clipped to 100.
+    assert "69.7" in outcome.output
+    assert '<span class="flag">clipped</span>' in outcome.output
+
+
+def test_unknown_unit_is_an_input_error(cli):
+    outcome = cli.invoke(main, ["docs", "indices/us_china.aix", "--unit", "USA"])
+    assert outcome.exit_code == 1
+    assert "unit `USA` is not scored" in outcome.output
+    assert "did you mean `US`?" in outcome.output
+
+
+def test_worked_example_reproduces_the_composite():
+    definition = aiindex_dsl.load("indices/us_china.aix")
+    page = docs.appendix(definition, "md", DATE)
+    composite = definition.run().value("composite", "US")
+    section = page.split("## 8. Worked example: United States")[1]
+    assert f"≈ {round_half_up(composite, 2):.2f}`" in section
+    assert "s = 100 · (27 − 0) / (30 − 0) = 90" in section
+
+
+# ---- extends -------------------------------------------------------------------
+
+
+def test_an_extension_lists_what_it_changes(tmp_path):
+    parent = os.path.relpath(ROOT / "indices" / "us_china.aix", tmp_path)
+    (tmp_path / "child.aix").write_text(
+        f'''index child "AI Index, policy weighted up" extends "{parent}" {{
+  dimension pg weight 15%
+  dimension si weight 5%
+  indicator ai_laws_passed_cumulative {{
+    anchors worst 0 best 40 "a wider band"
+  }}
+  remove indicator ai_products_excite
+}}
+''',
+        "utf-8",
+    )
+    definition = aiindex_dsl.load(str(tmp_path / "child.aix"))
+    page = docs.appendix(definition, "html", DATE)
+    section = page.split('<section id="changes">')[1].split("</section>")[0]
+    assert "removed: indicator ai_products_excite" in section
+    assert (
+        '<td><code>pg</code></td><td class="n">10%</td><td class="n">15%</td>'
+        in section
+    )
+    assert "worst 0, best 30</td><td>worst 0, best 40" in section
+    assert page.count("<h3><code>") == 2  # the child's text and the parent's
+    markdown = docs.appendix(definition, "md", DATE)
+    assert "weight of pg: 10% → 15%" in markdown
