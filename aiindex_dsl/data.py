@@ -162,7 +162,13 @@ def read_source(source: Source, wanted: list[Request], index: Index) -> pl.LazyF
 
 def _wide(frame, source, wanted, index) -> pl.LazyFrame:
     """One select of the wanted columns, then turned long in one step."""
-    columns = [number(pl.col(r.ref.selector), source).alias(r.series) for r in wanted]
+    dtypes = frame.collect_schema()
+    columns = [
+        number(pl.col(r.ref.selector), source, dtypes.get(r.ref.selector)).alias(
+            r.series
+        )
+        for r in wanted
+    ]
     table = frame.select(
         _unit_expr(source).alias("unit"),
         _year_expr(source, index).alias("year"),
@@ -179,8 +185,9 @@ def _long(frame, source, wanted) -> pl.LazyFrame:
         {"code": list(codes), "series": list(codes.values())},
         schema={"code": pl.String, "series": pl.String},
     )
+    dtypes = frame.collect_schema()
     year = (
-        _year_number(pl.col(source.year_column))
+        _year_number(pl.col(source.year_column), dtypes.get(source.year_column))
         if source.year_column
         else pl.lit(None, pl.Int64)
     )
@@ -188,7 +195,9 @@ def _long(frame, source, wanted) -> pl.LazyFrame:
         _unit_expr(source).alias("unit"),
         year.alias("year"),
         pl.col(source.indicator_column).cast(pl.String).str.strip_chars().alias("code"),
-        number(pl.col(source.value_column), source).alias("value"),
+        number(
+            pl.col(source.value_column), source, dtypes.get(source.value_column)
+        ).alias("value"),
     )
     return table.join(mapping, on="code", how="inner").select(list(SCHEMA))
 
@@ -219,9 +228,10 @@ def _wide_by_year(frame, source, wanted, names, index) -> pl.LazyFrame:
         orient="row",
     )
     columns = list(dict.fromkeys(name for name, _, _ in rows))
+    dtypes = frame.collect_schema()
     table = frame.select(
         _unit_expr(source).alias("unit"),
-        *(number(pl.col(name), source).alias(name) for name in columns),
+        *(number(pl.col(n), source, dtypes.get(n)).alias(n) for n in columns),
     ).unpivot(index="unit", variable_name="column", value_name="value")
     return table.join(mapping, on="column", how="inner").select(list(SCHEMA))
 
@@ -230,7 +240,9 @@ def _unit_expr(source: Source) -> pl.Expr:
     return pl.col(source.unit_column).cast(pl.String).str.strip_chars()
 
 
-def _year_number(column: pl.Expr) -> pl.Expr:
+def _year_number(column: pl.Expr, dtype: pl.DataType | None = None) -> pl.Expr:
+    if dtype is not None and dtype.is_integer():
+        return column.cast(pl.Int64)
     return column.cast(pl.String).str.strip_chars().cast(pl.Float64).cast(pl.Int64)
 
 
@@ -242,9 +254,15 @@ def _year_expr(source: Source, index: Index) -> pl.Expr:
     return pl.lit(None, pl.Int64)
 
 
-def number(column: pl.Expr, source: Source) -> pl.Expr:
+def number(column: pl.Expr, source: Source, dtype: pl.DataType | None = None):
     """A column as numbers: missing-value markers become missing, text is refused
-    later by :func:`aiindex_dsl.validate`."""
+    later by :func:`aiindex_dsl.validate`.
+
+    A column the file already stores as numbers (Parquet, JSON) is cast, not
+    parsed; NaN is missing there, as the marker ``NaN`` is in a text file.
+    """
+    if dtype is not None and dtype.is_numeric():
+        return column.cast(pl.Float64).fill_nan(None)
     markers = list(dict.fromkeys(DEFAULT_MISSING + source.missing))
     text = column.cast(pl.String).str.strip_chars()
     return (
