@@ -184,16 +184,17 @@ def plan(index: Index) -> pl.LazyFrame:
     resolved = resolve(index)
     table = node_table(index, resolved)
     unit_table = units(index)
+    keys = Keys.of(unit_table, table)
 
     raw = raw_values(index, unit_table)
     grid = (
-        unit_table.lazy()
-        .select("unit")
+        keys.units(unit_table.lazy().select("unit"))
         .join(years(index, raw), how="cross")
-        .join(table.lazy(), how="cross")
+        .join(keys.nodes(table).lazy(), how="cross")
     )
+    read = keys.nodes(raw.rename({"series": "node"}), strict=False)
     frame = grid.join(
-        raw.rename({"series": "node"}).unique(KEYS, keep="first"),
+        keys.units(read, strict=False).unique(KEYS, keep="first"),
         on=KEYS,
         how="left",
         nulls_equal=True,
@@ -201,7 +202,8 @@ def plan(index: Index) -> pl.LazyFrame:
     frame = frame.with_columns(
         raw=pl.col("value"), observed=pl.col("value").is_not_null()
     )
-    frame = _with_groups(frame, impute_groups(index, table))
+    groups = impute_groups(index, table)
+    frame = _with_groups(frame, keys.units(groups) if groups is not None else None)
 
     methods = {name: set(table[name].to_list()) for name in ("impute", "treat")}
     frame = impute(frame, methods["impute"])
@@ -214,7 +216,37 @@ def plan(index: Index) -> pl.LazyFrame:
     depth = int(table["depth"].max() or 0)
     frame = aggregate(frame, depth, set(table["aggregate"]))
     frame = effective_shares(frame, depth)
-    return finish(frame, unit_table.lazy())
+    return finish(frame, keys.units(unit_table.lazy()))
+
+
+class Keys:
+    """Units and nodes as enumerations inside the plan: joins, windows and the
+    final sort then work on small integers instead of text. The units are
+    enumerated in sorted order, the nodes in the order of the tree, so sorting
+    by them sorts as the text and the tree's order would."""
+
+    def __init__(self, unit_type: pl.Enum, node_type: pl.Enum, node_columns):
+        self.unit_type = unit_type
+        self.node_type = node_type
+        self.node_columns = node_columns
+
+    @classmethod
+    def of(cls, unit_table: pl.DataFrame, table: pl.DataFrame) -> Keys:
+        """The enumerations of an index's units and nodes."""
+        codes = unit_table["unit"].drop_nulls().unique().sort()
+        ancestors = [c for c in table.columns if c[:1] == "a" and c[1:].isdigit()]
+        return cls(pl.Enum(codes), pl.Enum(table["node"]), ["node", *ancestors])
+
+    def units(self, frame, strict: bool = True):
+        """``unit`` as the enumeration; with ``strict=False`` other codes become
+        missing (rows of units the index does not score)."""
+        return frame.with_columns(pl.col("unit").cast(self.unit_type, strict=strict))
+
+    def nodes(self, frame, strict: bool = True):
+        """``node``, ``parent`` and the ancestor columns as the enumeration."""
+        names = frame.collect_schema().names()
+        columns = [c for c in [*self.node_columns, "parent"] if c in names]
+        return frame.with_columns(pl.col(columns).cast(self.node_type, strict=strict))
 
 
 def _with_groups(frame: pl.LazyFrame, groups: pl.LazyFrame | None) -> pl.LazyFrame:
@@ -224,7 +256,8 @@ def _with_groups(frame: pl.LazyFrame, groups: pl.LazyFrame | None) -> pl.LazyFra
 
 
 def finish(frame: pl.LazyFrame, unit_table: pl.LazyFrame) -> pl.LazyFrame:
-    """Contributions, ranks and the columns of the result table."""
+    """Contributions, ranks and the columns of the result table (units and nodes
+    as text again)."""
     ranked = frame.with_columns(
         pl.col("score")
         .rank("min", descending=True)
@@ -237,6 +270,7 @@ def finish(frame: pl.LazyFrame, unit_table: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(pl.col(["imputed", "clipped", "treated"]).fill_null(False))
         .select(RESULT_COLUMNS)
         .sort(["year", "order", "unit"])
+        .with_columns(pl.col(["unit", "node", "parent"]).cast(pl.String))
     )
 
 
