@@ -45,15 +45,16 @@ def _level(level: int, methods: set[str]) -> list[pl.Expr]:
     window = ["unit", "year", f"a{level}"]
     child = pl.col("depth") == level + 1
     score = pl.col("score")
-    w = pl.when(child & score.is_not_null()).then(pl.col("weight")).otherwise(0.0)
-    present = w.sum().over(window)
+    present = child & score.is_not_null()
+    w = pl.when(present).then(pl.col("weight")).otherwise(0.0)
+    weight = w.sum().over(window)
     total = pl.when(child).then(pl.col("weight")).otherwise(0.0).sum().over(window)
     sums = {
-        "arithmetic": (w * score).fill_null(0.0).sum().over(window) / present,
+        "arithmetic": _sum(present, pl.col("weight") * score, window) / weight,
         "geometric": (
-            (w * score.log()).fill_null(0.0).sum().over(window) / present
+            _sum(present, pl.col("weight") * score.log(), window) / weight
         ).exp(),
-        "harmonic": present / (w / score).fill_null(0.0).sum().over(window),
+        "harmonic": weight / _sum(present, pl.col("weight") / score, window),
     }
     mean = pl.lit(None, pl.Float64)
     for method in reversed([m for m in MEANS if m in methods]):
@@ -61,7 +62,7 @@ def _level(level: int, methods: set[str]) -> list[pl.Expr]:
 
     covered = pl.when(child).then(pl.col("weight") * pl.col("coverage").fill_null(0.0))
     coverage = covered.sum().over(window) / total
-    enough = (present > 0) & (coverage >= pl.col("min_coverage") - 1e-12)
+    enough = (weight > 0) & (coverage >= pl.col("min_coverage") - 1e-12)
     parent = (pl.col("depth") == level) & pl.col("leaf").not_()
     return [
         pl.when(parent)
@@ -70,6 +71,12 @@ def _level(level: int, methods: set[str]) -> list[pl.Expr]:
         .alias("score"),
         pl.when(parent).then(coverage).otherwise(pl.col("coverage")).alias("coverage"),
     ]
+
+
+def _sum(present: pl.Expr, term: pl.Expr, window: list[str]) -> pl.Expr:
+    """The sum of ``term`` over the children with a score (a score of 0 makes a
+    geometric mean 0, and must not meet a zero weight)."""
+    return pl.when(present).then(term).sum().over(window)
 
 
 def _share(depth: int) -> pl.Expr:

@@ -1,0 +1,100 @@
+"""The Human Development Index, recomputed from its inputs, against UNDP's figures.
+
+The published HDI has 3 decimals; the computed one is rounded half up and the
+two compared as numbers. Variants that change one choice of the method (a cap
+dropped, an arithmetic top-level mean) must not reproduce the published values.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import aiindex_dsl
+from aiindex_dsl.results import round_half_up
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "examples" / "hdi" / "HDR23-24_Composite_indices_complete_time_series.csv"
+YEARS = range(1990, 2023)
+
+
+def published() -> pl.DataFrame:
+    """The published HDI, long: unit, year, hdi (rows with a value only)."""
+    table = pl.read_csv(DATA, infer_schema_length=0)
+    columns = [f"hdi_{year}" for year in YEARS]
+    return (
+        table.select("iso3", *columns)
+        .unpivot(index="iso3", variable_name="column", value_name="hdi")
+        .filter(pl.col("hdi").is_not_null())
+        .select(
+            pl.col("iso3").alias("unit"),
+            pl.col("column").str.slice(4).cast(pl.Int64).alias("year"),
+            pl.col("hdi").cast(pl.Float64),
+        )
+    )
+
+
+def compared(path: Path) -> pl.DataFrame:
+    """Published and computed HDI side by side, with whether they agree."""
+    results = aiindex_dsl.load(path).run()
+    computed = results.composite().select("unit", "year", "score")
+    joined = published().join(computed, on=["unit", "year"], how="left")
+    agree = [
+        score is not None and round_half_up(score, 3) == round_half_up(hdi, 3)
+        for score, hdi in zip(joined["score"], joined["hdi"], strict=True)
+    ]
+    return joined.with_columns(agree=pl.Series(agree))
+
+
+@pytest.fixture(scope="module")
+def hdi() -> pl.DataFrame:
+    return compared(ROOT / "indices" / "hdi.aix")
+
+
+def test_every_row_of_2022_is_reproduced(hdi):
+    rows = hdi.filter(pl.col("year") == 2022)
+    assert rows.height == 204
+    assert rows["agree"].all()
+
+
+def test_every_year_since_1990_is_reproduced(hdi):
+    # 6,171 unit-years have a published HDI (and then all four inputs).
+    assert hdi.height == 6171
+    assert hdi["year"].n_unique() == 33
+    assert hdi["agree"].all()
+
+
+def test_units_lacking_an_input_have_no_hdi():
+    results = aiindex_dsl.load(ROOT / "indices" / "hdi.aix").run()
+    composite = results.composite()
+    unscored = composite.filter(pl.col("score").is_null())
+    assert (unscored["coverage"] < 1).all()
+    assert unscored["rank"].null_count() == unscored.height
+
+    # Every published value is computed; beyond them, only Rwanda 1990-1994 has
+    # all four inputs but no published HDI (UNDP withholds those years).
+    scored = composite.filter(pl.col("score").is_not_null())
+    extra = scored.join(published(), on=["unit", "year"], how="anti")
+    assert scored.height == 6171 + 5
+    assert extra.sort("year").select("unit", "year").rows() == [
+        ("RWA", year) for year in range(1990, 1995)
+    ]
+    rwanda_1994 = extra.filter(pl.col("year") == 1994)["score"][0]
+    assert rwanda_1994 == 0  # life expectancy 14.1 years, below the goalpost
+
+
+@pytest.mark.parametrize(
+    ("variant", "least"),
+    [
+        ("hdi_uncapped_le.aix", 1),
+        ("hdi_uncapped_eys.aix", 1),
+        ("hdi_uncapped_gnipc.aix", 1),
+        ("hdi_arithmetic.aix", 1000),
+    ],
+)
+def test_variants_of_the_method_do_not_reproduce_it(variant, least):
+    result = compared(ROOT / "examples" / "hdi" / variant)
+    mismatches = result.filter(~pl.col("agree")).height
+    assert mismatches >= least
