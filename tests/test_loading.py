@@ -1,0 +1,170 @@
+"""Reading data: formats, layouts, missing markers, unit codes and years."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import polars as pl
+import pytest
+
+INDEX = """
+index t "Test" {{
+  years {years}
+  {units}
+  normalize none
+  source d {{
+    file "{file}"
+    {source}
+  }}
+  indicator x {{ from d "{x}" }}
+  indicator y {{ from d "{y}" }}
+}}
+"""
+
+
+def run(
+    scratch, files, file, source="", units="units { A B }", years="2020", x="x", y="y"
+):
+    text = INDEX.format(years=years, units=units, file=file, source=source, x=x, y=y)
+    return scratch.run(text, files)
+
+
+def values(results, year: int = 2020) -> dict[tuple[str, str], float | None]:
+    rows = results.long.filter(
+        pl.col("node").is_in(["x", "y"]) & (pl.col("year") == year)
+    )
+    return {(u, n): v for u, n, v in rows.select("unit", "node", "raw").iter_rows()}
+
+
+EXPECTED = {("A", "x"): 1.5, ("A", "y"): None, ("B", "x"): 3.0, ("B", "y"): 4.0}
+
+
+def test_csv_with_byte_order_mark_crlf_and_missing_markers(scratch):
+    data = "\ufeffunit,x,y\r\nA,1.5,..\r\n B ,3,4\r\n".encode()
+    results = run(scratch, {"d.csv": data}, "d.csv")
+    assert values(results) == EXPECTED
+
+
+def test_declared_missing_marker(scratch):
+    data = "unit,x,y\nA,1.5,-\nB,3,4\n"
+    results = run(scratch, {"d.csv": data}, "d.csv", source='missing "-"')
+    assert values(results) == EXPECTED
+
+
+def test_tsv(scratch):
+    data = "unit\tx\ty\nA\t1.5\tn/a\nB\t3\t4\n"
+    results = run(scratch, {"d.tsv": data}, "d.tsv")
+    assert values(results) == EXPECTED
+
+
+def frame() -> pl.DataFrame:
+    return pl.DataFrame({"unit": ["A", "B"], "x": [1.5, 3.0], "y": [None, 4.0]})
+
+
+def test_parquet(scratch):
+    buffer = io.BytesIO()
+    frame().write_parquet(buffer)
+    results = run(scratch, {"d.parquet": buffer.getvalue()}, "d.parquet")
+    assert values(results) == EXPECTED
+
+
+def test_json_records(scratch):
+    data = json.dumps(frame().to_dicts())
+    results = run(scratch, {"d.json": data}, "d.json")
+    assert values(results) == EXPECTED
+
+
+def test_ndjson(scratch):
+    data = "\n".join(json.dumps(row) for row in frame().to_dicts()) + "\n"
+    results = run(scratch, {"d.ndjson": data}, "d.ndjson")
+    assert values(results) == EXPECTED
+
+
+def test_long_layout_selects_the_index_years(scratch):
+    data = (
+        "country,yr,code,val\n"
+        "A,2019,x,100\nA,2020,x,1.5\nB,2020,x,3\nB,2020,y,4\nB,2021,y,99\n"
+    )
+    source = (
+        'layout long  unit column "country"  year column "yr"  '
+        'indicator column "code"  value column "val"'
+    )
+    results = run(scratch, {"d.csv": data}, "d.csv", source=source)
+    assert values(results) == EXPECTED
+    assert results.long["year"].unique().to_list() == [2020]
+
+
+def test_wide_layout_with_a_year_column(scratch):
+    data = "unit,year,x,y\nA,2020,1.5,\nB,2020,3,4\nA,2021,2,2\nB,2021,1,1\n"
+    source = 'year column "year"'
+    results = run(
+        scratch, {"d.csv": data}, "d.csv", source=source, years="2020 to 2021"
+    )
+    assert values(results) == EXPECTED
+    assert values(results, 2021)[("A", "x")] == 2
+
+
+def test_wide_by_year_layout(scratch):
+    data = "\ufeffiso3,x_2019,x_2020,y_2020\nA,7,1.5,\nB,8,3,4\n".encode()
+    source = 'layout wide by year  unit column "iso3"'
+    results = run(
+        scratch, {"d.csv": data}, "d.csv", source=source, x="x_{year}", y="y_{year}"
+    )
+    assert values(results) == EXPECTED
+
+
+def test_units_read_from_a_source(scratch):
+    data = "code,label,x,y\nA,Alpha,1.5,\nB,Beta,3,4\n"
+    units = 'units from d code "code" name "label"'
+    source = 'unit column "code"'
+    results = run(scratch, {"d.csv": data}, "d.csv", source=source, units=units)
+    assert values(results) == EXPECTED
+    names = dict(results.long.select("unit", "name").unique().iter_rows())
+    assert names == {"A": "Alpha", "B": "Beta"}
+
+
+def test_units_outside_the_index_are_ignored(scratch):
+    data = "unit,x,y\nA,1.5,\nB,3,4\nZ,100,100\n"
+    results = run(scratch, {"d.csv": data}, "d.csv")
+    assert set(results.long["unit"]) == {"A", "B"}
+
+
+@pytest.mark.parametrize("option", [[], ["--wide"]])
+@pytest.mark.parametrize("suffix", ["csv", "parquet", "json"])
+def test_aix_run_writes_results(scratch, cli, option, suffix):
+    from aiindex_dsl.cli import main
+
+    data = "unit,x,y\nA,1.5,\nB,3,4\n"
+    text = INDEX.format(
+        years="2020", units="units { A B }", file="d.csv", source="", x="x", y="y"
+    )
+    path = scratch.write(text, {"d.csv": data})
+    out = path.parent / f"out.{suffix}"
+    outcome = cli.invoke(main, ["run", str(path), "-o", str(out), *option])
+    assert outcome.exit_code == 0, outcome.output
+    read = {
+        "csv": pl.read_csv,
+        "parquet": pl.read_parquet,
+        "json": pl.read_json,
+    }[suffix](out)
+    if option:
+        assert read.height == 2
+        assert {"x", "y", "t"} <= set(read.columns)
+    else:
+        assert read.height == 2 * 3
+        assert {"unit", "node", "score", "points", "rank", "coverage"} <= set(
+            read.columns
+        )
+
+
+def test_aix_plan_prints_one_plan(scratch, cli):
+    from aiindex_dsl.cli import main
+
+    text = INDEX.format(
+        years="2020", units="units { A B }", file="d.csv", source="", x="x", y="y"
+    )
+    path = scratch.write(text, {"d.csv": "unit,x,y\nA,1,2\nB,3,4\n"})
+    outcome = cli.invoke(main, ["plan", str(path)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "Csv SCAN" in outcome.output or "SCAN" in outcome.output
