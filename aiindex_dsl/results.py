@@ -46,7 +46,9 @@ class Results:
     """Every unit, year and node of a run.
 
     ``long`` has one row per unit, year and node with its score, points
-    (contribution to the composite), rank, coverage and flags.
+    (contribution to the composite), rank, coverage and flags. An indicator's
+    row also holds its value after each step: ``raw`` (as read, or derived),
+    ``imputed_value``, ``treated_value`` and, normalized, ``score``.
     """
 
     index: Index
@@ -55,6 +57,22 @@ class Results:
     def composite(self) -> pl.DataFrame:
         """The rows of the composite (the root of the tree)."""
         return self.long.filter(pl.col("depth") == 0)
+
+    def steps(self) -> pl.DataFrame:
+        """The indicators' values after each step, one row per unit, year and
+        indicator: raw (or derived), imputed, treated, normalized, with flags."""
+        return self.long.filter(pl.col("kind") == "indicator").select(
+            "unit",
+            "year",
+            "node",
+            "raw",
+            "imputed_value",
+            "treated_value",
+            pl.col("score").alias("normalized"),
+            "imputed",
+            "treated",
+            "clipped",
+        )
 
     def wide(self, value: str = "score") -> pl.DataFrame:
         """One row per unit and year, one column per node (``value`` of each)."""

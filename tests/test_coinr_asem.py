@@ -119,3 +119,11 @@ def test_imputed_cells_are_flagged_and_lower_coverage(example_build):
     composite = example_build.composite()
     assert (composite["coverage"] <= 1).all()
     assert (composite["coverage"] < 1).any()
+
+
+def test_steps_table_holds_every_indicator_once(example_build):
+    steps = example_build.steps()
+    assert steps.height == 51 * 49
+    flights = steps.filter((pl.col("unit") == "AUT") & (pl.col("node") == "Flights"))
+    # Flights 29.01725 thousand seats over a population of 8,735.453 thousand.
+    assert flights["raw"][0] == pytest.approx(29.01725 / 8735.453)
