@@ -261,3 +261,25 @@ def test_the_project_is_the_nearest_folder_with_a_marker(tmp_path):
     assert project_root(inner / "x.aix") == inner.resolve()
     (tmp_path / "a" / "pyproject.toml").write_text("")
     assert project_root(inner / "x.aix") == (tmp_path / "a").resolve()
+
+
+def test_a_file_that_does_not_exist(cli, tmp_path):
+    result = cli.invoke(main, ["run", str(tmp_path / "no_such.aix")])
+    assert result.exit_code == 1
+    assert "error[E101]: no such file" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_problems_as_json_carry_code_span_and_hints(cli, monkeypatch):
+    import json
+
+    monkeypatch.chdir(ROOT)
+    path = "tests/bad_inputs/data_thousands_separator.aix"
+    result = cli.invoke(main, ["run", path, "--format", "json"])
+    assert result.exit_code == 1
+    [record] = json.loads(result.stdout)["diagnostics"]
+    assert record["code"] == "E410"
+    assert record["location"] == "tests/bad_inputs/data/thousands.csv:2"
+    assert record["span"]["file"] == path
+    assert record["span"]["line"] == 12
+    assert record["hints"] == ["write the number without separators, as 1234"]
