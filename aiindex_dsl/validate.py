@@ -128,7 +128,9 @@ _ADD_ROWS = "add the data rows below the header"
 
 def _file_itself(source: Source) -> None:
     if source.file is None:
-        return
+        message = f"source `{source.id}` is read from but has no `file`"
+        hint = 'add `file "data/NAME.csv"` to the source'
+        raise AixError([Diagnostic("E401", message, source.span, (hint,))])
     path = data.path_of(source)
     if path.is_dir():
         hint = "name the data file itself, not its folder"
