@@ -94,20 +94,18 @@ def _share(depth: int) -> pl.Expr:
 
 def effective_shares(frame: pl.LazyFrame, depth: int) -> pl.LazyFrame:
     """``effective_share``: the product of the shares along the node's path, so
-    that ``effective_share * score`` is the node's contribution in points."""
-    frame = frame.with_columns(effective_share=pl.col("share"))
+    that ``effective_share * score`` is the node's contribution in points.
+
+    The share of the ancestor at depth ``D`` reaches its whole subtree through
+    one window over ``(unit, year, aD)``, in which only that ancestor's own row
+    is at depth ``D``; the shares are multiplied from the top down.
+    """
+    product = pl.lit(1.0)
     for level in range(1, depth + 1):
-        window = ["unit", "year", f"a{level - 1}"]
-        above = (
-            pl.col("effective_share")
-            .filter(pl.col("depth") == level - 1)
-            .first()
-            .over(window)
-        )
-        frame = frame.with_columns(
-            pl.when(pl.col("depth") == level)
-            .then(pl.col("share") * above)
-            .otherwise(pl.col("effective_share"))
-            .alias("effective_share")
-        )
-    return frame
+        share = pl.col("share")
+        if level < depth:
+            window = ["unit", "year", f"a{level}"]
+            share = pl.when(pl.col("depth") == level).then(share).max().over(window)
+        above = pl.col("depth") >= level
+        product = pl.when(above).then(share * product).otherwise(product)
+    return frame.with_columns(product.alias("effective_share"))
