@@ -369,8 +369,12 @@ def _scored(index: Index, values: pl.DataFrame, units: set[str]) -> pl.DataFrame
 
 
 def _duplicates(index: Index, scored: pl.DataFrame) -> list[Diagnostic]:
+    keys = ["source", "unit", "year", "series"]
+    scored = scored.filter(pl.struct(keys).is_duplicated())
+    if scored.height == 0:
+        return []
     repeated = (
-        scored.group_by(["source", "unit", "year", "series"], maintain_order=True)
+        scored.group_by(keys, maintain_order=True)
         .agg(pl.col("row").sort())
         .filter(pl.col("row").list.len() > 1)
         .group_by(["source", "unit", "year", "row"], maintain_order=True)
@@ -457,8 +461,8 @@ def _span_of(index: Index, series: str) -> Span | None:
 
 
 def _warn_units(index: Index, values: pl.DataFrame, units: set[str]) -> None:
-    present = set(values.filter(pl.col("value").is_not_null())["unit"].to_list())
-    in_data = sorted(u for u in set(values["unit"].to_list()) if u is not None)
+    present = set(values.filter(pl.col("value").is_not_null())["unit"].unique())
+    in_data = sorted(values["unit"].drop_nulls().unique())
     for unit in index.units:
         if unit.code in present:
             continue
@@ -477,7 +481,7 @@ def _warn_years(index: Index, values: pl.DataFrame) -> None:
     undated = values.filter(~pl.col("series").is_in(list(dated)))
     if not index.years or undated["year"].null_count() > 0 or undated.height == 0:
         return
-    present = set(undated.filter(pl.col("value").is_not_null())["year"].to_list())
+    present = set(undated.filter(pl.col("value").is_not_null())["year"].unique())
     for year in index.years:
         if year not in present:
             shown = ", ".join(str(y) for y in sorted(present)[: MAX_LISTED * 2])
@@ -495,14 +499,18 @@ def _warn_clipped(index: Index, scored: pl.DataFrame, resolved) -> None:
         for node_id, r in resolved.items()
         if (a := r.anchors) is not None and a.clip and r.node.score_from is None
     }
-    counts = []
-    for series, (low, high) in bounds.items():
-        outside = scored.filter(
-            (pl.col("series") == series)
-            & ((pl.col("value") < low) | (pl.col("value") > high))
+    low = {series: bound[0] for series, bound in bounds.items()}
+    high = {series: bound[1] for series, bound in bounds.items()}
+    series = pl.col("series")
+    outside = scored.filter(
+        series.is_in(list(bounds))
+        & (
+            (pl.col("value") < series.replace_strict(low, default=None))
+            | (pl.col("value") > series.replace_strict(high, default=None))
         )
-        if outside.height:
-            counts.append(f"`{series}`: {outside.height}")
+    )
+    found = dict(outside.group_by("series").len().iter_rows())
+    counts = [f"`{s}`: {found[s]}" for s in bounds if found.get(s)]
     if counts:
         total = sum(int(c.rsplit(": ", 1)[1]) for c in counts)
         verb = "values lie" if total != 1 else "value lies"
