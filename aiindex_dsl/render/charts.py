@@ -218,6 +218,28 @@ def ranked(units: list[str], scores: list[float | None]) -> str:
     return to_svg(figure, "ranking")
 
 
+ANNOTATE_UP_TO = 40
+
+
+def _annotate(axes, values: list[list[float]]) -> None:
+    """Write each score in its cell, dark on light cells and light on dark."""
+    top = max((v for row in values for v in row if v == v), default=1.0) or 1.0
+    for y, row in enumerate(values):
+        for x, value in enumerate(row):
+            if value != value:
+                continue
+            colour = "#111111" if value > 0.6 * top else "#ffffff"
+            axes.text(
+                x,
+                y,
+                _label(value),
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color=colour,
+            )
+
+
 def heatmap(units: list[str], dimensions: list[str], grid: list[list]) -> str:
     """Dimension scores of every unit as coloured cells, units in rank order."""
     values = [[float("nan") if v is None else v for v in _steady(r)] for r in grid]
@@ -226,7 +248,9 @@ def heatmap(units: list[str], dimensions: list[str], grid: list[list]) -> str:
             max(5.0, 0.9 * len(dimensions) + 2.5), max(2.0, 0.2 * len(units) + 1.2)
         )
         axes = figure.add_subplot()
-        image = axes.imshow(values, aspect="auto", cmap="viridis")
+        image = axes.imshow(values, aspect="auto", cmap="viridis", vmin=0)
+        if len(units) <= ANNOTATE_UP_TO:
+            _annotate(axes, values)
         axes.set_xticks(range(len(dimensions)), [_wrap(d, 14) for d in dimensions])
         axes.xaxis.tick_top()
         axes.set_yticks(range(len(units)), units, fontsize=7)

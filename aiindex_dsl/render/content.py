@@ -211,7 +211,9 @@ def _indicator_row(index: Index, r: Resolved) -> dict:
         "data_year": str(node.data_year) if node.data_year else "as scored",
         "direction": r.direction,
         "transform": r.transform,
-        "normalization": _normalization_text(r) if not node.score_from else "none",
+        "normalization": (
+            _normalization_text(r) if not node.score_from else "taken as published"
+        ),
         "rationale": (r.anchors.rationale or "") if r.anchors else "",
         "weight": percent(r.weight),
         "effective": percent(r.effective_weight),
@@ -292,10 +294,11 @@ def method_section(
         "aggregations": _grouped(parents, lambda r: r.aggregate, formulas.aggregation),
         "points": _forms(formulas.points()),
         "negative": [r.id for r in leaves if r.direction == "negative"],
+        "published": [n.id for n in index.nodes() if n.score_from is not None],
         "imputation": _rules(leaves, lambda r: _impute_text(r)),
         "treatment": _rules(leaves, lambda r: r.treat),
         "coverage": _rules(parents, lambda r: percent(r.min_coverage)),
-        "applied": _applied(results),
+        "applied": _applied(index, results),
     }
 
 
@@ -338,8 +341,9 @@ def _impute_text(r: Resolved) -> str:
     return f"{r.impute}{by}"
 
 
-def _applied(results: Results) -> dict:
-    cells = results.long.filter(pl.col("kind") == "indicator")
+def _applied(index: Index, results: Results) -> dict:
+    leaves = [n.id for n in index.nodes() if n.is_leaf]
+    cells = results.long.filter(pl.col("node").is_in(leaves))
     return {
         "cells": cells.height,
         "observed": int(cells["raw"].is_not_null().sum()),
@@ -459,16 +463,22 @@ def _result_charts(index: Index, table: list[dict]) -> list[dict]:
                 "svg": charts.grouped_bars(titles, series, index.scale.high),
             }
         ]
+    scored = [row for row in table if row["composite"]["score"] is not None]
     names = [_ranked_name(row) for row in table]
-    composite = [row["composite"]["score"] for row in table]
     grid = [[d["score"] for d in row["dimensions"]] for row in table]
+    left_out = len(table) - len(scored)
+    note = f" {left_out} units without a composite are left out." if left_out else ""
     return [
         {
-            "caption": "Composite scores, units ranked.",
-            "svg": charts.ranked(names, composite),
+            "caption": f"Composite scores, units ranked.{note}",
+            "svg": charts.ranked(
+                [_ranked_name(row) for row in scored],
+                [row["composite"]["score"] for row in scored],
+            ),
         },
         {
-            "caption": "Dimension scores of every unit (units in rank order).",
+            "caption": "Dimension scores of every unit (units in rank order; "
+            "a blank cell has no score).",
             "svg": charts.heatmap(names, titles, grid),
         },
     ]
