@@ -168,7 +168,10 @@ def _clip(label: str, width: int) -> str:
 
 
 def grouped_bars(
-    dimensions: list[str], series: dict[str, list[float | None]], top: float
+    dimensions: list[str],
+    series: dict[str, list[float | None]],
+    top: float,
+    decimals: int = 1,
 ) -> str:
     """Dimension scores side by side, one bar per unit in each dimension;
     ``top`` is the top of the index's scale."""
@@ -184,7 +187,10 @@ def grouped_bars(
                 xs, heights, width, label=unit, color=PALETTE[i % len(PALETTE)]
             )
             axes.bar_label(
-                bars, labels=[_label(s) for s in scores], fontsize=6.5, padding=1
+                bars,
+                labels=[_label(s, decimals) for s in scores],
+                fontsize=6.5,
+                padding=1,
             )
         axes.set_xticks(range(len(dimensions)), [_wrap(d, 14) for d in dimensions])
         axes.set_ylabel("score")
@@ -195,8 +201,10 @@ def grouped_bars(
     return to_svg(figure, "dimension-scores")
 
 
-def _label(score: float | None) -> str:
-    return "n/a" if score is None else f"{rounded(score, 1):.1f}"
+def _label(score: float | None, decimals: int = 1) -> str:
+    if score is None:
+        return "n/a"
+    return f"{rounded(score, decimals):.{decimals}f}"
 
 
 def _top(series: dict[str, list[float | None]]) -> float:
@@ -221,7 +229,7 @@ def ranked(units: list[str], scores: list[float | None]) -> str:
 ANNOTATE_UP_TO = 40
 
 
-def _annotate(axes, values: list[list[float]]) -> None:
+def _annotate(axes, values: list[list[float]], decimals: int) -> None:
     """Write each score in its cell, dark on light cells and light on dark."""
     top = max((v for row in values for v in row if v == v), default=1.0) or 1.0
     for y, row in enumerate(values):
@@ -240,7 +248,9 @@ def _annotate(axes, values: list[list[float]]) -> None:
             )
 
 
-def heatmap(units: list[str], dimensions: list[str], grid: list[list]) -> str:
+def heatmap(
+    units: list[str], dimensions: list[str], grid: list[list], decimals: int = 1
+) -> str:
     """Dimension scores of every unit as coloured cells, units in rank order."""
     values = [[float("nan") if v is None else v for v in _steady(r)] for r in grid]
     with mpl.rc_context(STYLE):
@@ -250,7 +260,7 @@ def heatmap(units: list[str], dimensions: list[str], grid: list[list]) -> str:
         axes = figure.add_subplot()
         image = axes.imshow(values, aspect="auto", cmap="viridis", vmin=0)
         if len(units) <= ANNOTATE_UP_TO:
-            _annotate(axes, values)
+            _annotate(axes, values, decimals)
         axes.set_xticks(range(len(dimensions)), [_wrap(d, 14) for d in dimensions])
         axes.xaxis.tick_top()
         axes.set_yticks(range(len(units)), units, fontsize=7)

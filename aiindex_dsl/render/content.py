@@ -9,6 +9,7 @@ numbers from the run's long table, so the appendix shows what was computed.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from pathlib import Path
 
@@ -45,6 +46,15 @@ def written_weight(node: Node) -> str:
         return "equal"
     value = formulas.number(node.weight.value)
     return f"{value}%" if node.weight.percent else value
+
+
+def extra_decimals(index: Index) -> int:
+    """Decimals to add to scores on a narrow scale: none on 0-100, two on 0-1
+    (an HDI of 0.921 shows as published)."""
+    span = index.scale.high - index.scale.low
+    if span <= 0:
+        return 0
+    return max(0, round(math.log10(100 / span)))
 
 
 def label(node: Node) -> str:
@@ -104,9 +114,13 @@ def _paragraphs(text: str | None) -> list[str]:
 
 
 def _years(index: Index) -> str:
-    if not index.years:
+    """``2024``, ``1990 to 2022`` for a run of years, else the years listed."""
+    years = sorted(index.years)
+    if not years:
         return "every year in the data"
-    return ", ".join(str(y) for y in index.years)
+    if len(years) > 2 and years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]} to {years[-1]}"
+    return ", ".join(str(y) for y in years)
 
 
 def _fingerprints(index: Index, files: list[Path]) -> list[dict]:
@@ -356,9 +370,14 @@ def _applied(index: Index, results: Results) -> dict:
     }
 
 
-def _flagged(results: Results, flag: str) -> list[dict]:
+LISTED_CELLS = 20
+
+
+def _flagged(results: Results, flag: str) -> dict:
+    """The cells with ``flag`` set: how many per indicator, and the first few."""
     rows = results.long.filter(pl.col(flag)).sort("year", "order", "unit")
-    return [
+    counts = rows.group_by("node", maintain_order=True).len()
+    cells = [
         {
             "unit": row["unit"],
             "year": "" if row["year"] is None else str(row["year"]),
@@ -366,8 +385,16 @@ def _flagged(results: Results, flag: str) -> list[dict]:
             "raw": row["raw"],
             "score": row["score"],
         }
-        for row in rows.iter_rows(named=True)
+        for row in rows.head(LISTED_CELLS).iter_rows(named=True)
     ]
+    return {
+        "count": rows.height,
+        "by_node": [
+            {"node": node, "count": count} for node, count in counts.iter_rows()
+        ],
+        "cells": cells,
+        "more": max(0, rows.height - LISTED_CELLS),
+    }
 
 
 # ---- 6. coverage ---------------------------------------------------------------
@@ -460,7 +487,9 @@ def _result_charts(index: Index, table: list[dict]) -> list[dict]:
         return [
             {
                 "caption": "Dimension scores of each unit, side by side.",
-                "svg": charts.grouped_bars(titles, series, index.scale.high),
+                "svg": charts.grouped_bars(
+                    titles, series, index.scale.high, 1 + extra_decimals(index)
+                ),
             }
         ]
     scored = [row for row in table if row["composite"]["score"] is not None]
@@ -479,7 +508,7 @@ def _result_charts(index: Index, table: list[dict]) -> list[dict]:
         {
             "caption": "Dimension scores of every unit (units in rank order; "
             "a blank cell has no score).",
-            "svg": charts.heatmap(names, titles, grid),
+            "svg": charts.heatmap(names, titles, grid, 1 + extra_decimals(index)),
         },
     ]
 
@@ -509,7 +538,8 @@ def worked_section(
             if n.is_leaf
         ],
         "parents": [
-            _worked_parent(resolved, node, mine) for node in _children_first(index.root)
+            _worked_parent(index, resolved, node, mine)
+            for node in _children_first(index.root)
         ],
     }
 
@@ -552,6 +582,7 @@ def _substituted(index: Index, r: Resolved, row: dict | None) -> dict | None:
     if r.transform != "none" or row["imputed"]:
         return None
     a = r.anchors
+    digits = 2 + extra_decimals(index)
     ratio = formulas.frac(
         formulas.row(formulas.num(row["raw"]), formulas.op("−"), formulas.num(a.worst)),
         formulas.row(formulas.num(a.best), formulas.op("−"), formulas.num(a.worst)),
@@ -560,16 +591,16 @@ def _substituted(index: Index, r: Resolved, row: dict | None) -> dict | None:
         row["raw"] - a.worst
     ) / (a.best - a.worst)
     right = [*formulas.scaled(ratio, index.scale), formulas.op("=")]
-    right.append(formulas.num(formulas.rounded(unclipped, 2)))
+    right.append(formulas.num(formulas.rounded(unclipped, digits)))
     if row["clipped"]:
         right += [
             formulas.op("→"),
-            formulas.num(formulas.rounded(row["score"], 2)),
+            formulas.num(formulas.rounded(row["score"], digits)),
         ]
     return _forms(formulas.equation(formulas.sym("s"), *right))
 
 
-def _worked_parent(resolved: dict[str, Resolved], node: Node, rows) -> dict:
+def _worked_parent(index: Index, resolved: dict[str, Resolved], node: Node, rows):
     r = resolved[node.id]
     parent_row = _row(rows, node.id)
     children = []
@@ -592,11 +623,13 @@ def _worked_parent(resolved: dict[str, Resolved], node: Node, rows) -> dict:
         "score": parent_row["score"] if parent_row else None,
         "points": parent_row["points"] if parent_row else None,
         "children": children,
-        "sum": _weighted_sum(r.aggregate, children, parent_row),
+        "sum": _weighted_sum(
+            r.aggregate, children, parent_row, 2 + extra_decimals(index)
+        ),
     }
 
 
-def _weighted_sum(method: str, children: list[dict], parent: dict | None):
+def _weighted_sum(method: str, children: list[dict], parent, digits: int):
     """``s = 0.5 · 80 + 0.5 · 60 = 70`` with the renormalized shares."""
     present = [c for c in children if c["score"] is not None and c["share"]]
     if method != "arithmetic" or not present or parent is None:
@@ -610,11 +643,11 @@ def _weighted_sum(method: str, children: list[dict], parent: dict | None):
         terms += [
             formulas.num(formulas.rounded(child["share"], 4)),
             formulas.op("·"),
-            formulas.num(formulas.rounded(child["score"], 2)),
+            formulas.num(formulas.rounded(child["score"], digits)),
         ]
     terms += [
         formulas.op("≈"),
-        formulas.num(formulas.rounded(parent["score"], 2)),
+        formulas.num(formulas.rounded(parent["score"], digits)),
     ]
     return _forms(formulas.equation(formulas.sym("s"), *terms))
 

@@ -80,7 +80,8 @@ def render(
         sections["css"] = Markup(_pygments_css())
     if fmt == "tex":
         sections["preamble"] = Raw(LatexFormatter().get_style_defs())
-    return _environment(fmt).get_template(f"appendix.{fmt}").render(**sections)
+    env = _environment(fmt, content.extra_decimals(index))
+    return env.get_template(f"appendix.{fmt}").render(**sections)
 
 
 def _check_unit(results: Results, unit: str | None) -> None:
@@ -139,7 +140,7 @@ def _pygments_css() -> str:
 # ---- the templates -------------------------------------------------------------
 
 
-def _environment(fmt: str) -> jinja2.Environment:
+def _environment(fmt: str, extra: int = 0) -> jinja2.Environment:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     if fmt == "html":
@@ -165,7 +166,10 @@ def _environment(fmt: str) -> jinja2.Environment:
             **options,
         )
     env.filters.update(
-        score=format_score, raw=format_raw, rank=format_rank, share=content.percent
+        score=lambda value, decimals=2: format_score(value, decimals + extra),
+        raw=format_raw,
+        rank=format_rank,
+        share=content.percent,
     )
     env.filters["raw_text"] = Raw
     return env
