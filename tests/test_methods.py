@@ -383,3 +383,19 @@ def test_derived_from_derived_in_dependency_order(scratch):
     results = scratch.run(text, {"data.csv": data})
     assert scores(results, "gdp_pc") == pytest.approx([5, 2.5])
     assert scores(results, "per_capita") == pytest.approx([5000, 2500])
+
+
+def test_zscore_values(scratch):
+    text = definition('indicator x { from d "x"  normalize zscore }', 3)
+    got = scores(scratch.run(text, {"data.csv": csv({"x": [1.0, 2.0, 6.0]})}), "x")
+    sd = math.sqrt(((1 - 3) ** 2 + (2 - 3) ** 2 + (6 - 3) ** 2) / 2)  # sample
+    assert got == pytest.approx([(1 - 3) / sd, (2 - 3) / sd, (6 - 3) / sd])
+
+
+def test_a_constant_indicator_has_no_minmax_score_and_is_left_out(scratch):
+    text = definition(
+        'dimension top { indicator a { from d "a" } indicator b { from d "b" } }', 2
+    )
+    results = scratch.run(text, {"data.csv": csv({"a": [5.0, 5.0], "b": [1.0, 3.0]})})
+    assert scores(results, "a") == [None, None]
+    assert scores(results, "top") == [0, 100]

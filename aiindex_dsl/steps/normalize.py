@@ -14,6 +14,9 @@ Methods, chosen per indicator in the ``method`` column:
   (for a negative direction ``target / x``);
 - ``none``: the value as it is.
 
+A score a method leaves undefined (min-max or z-score of an indicator whose
+values are all equal) is missing.
+
 Example: anchors worst 0 best 50 on 0-100, x = 11.3 -> score 22.6.
 """
 
@@ -45,7 +48,9 @@ def normalize(frame: pl.LazyFrame, scale: Scale, methods: set[str]) -> pl.LazyFr
         score = (
             pl.when(pl.col("method") == method).then(branches[method]).otherwise(score)
         )
-    frame = frame.with_columns(unclipped_score=score)
+    # A score the method leaves undefined (min-max of a constant indicator) is
+    # missing, so that the means above leave it out rather than turn NaN.
+    frame = frame.with_columns(unclipped_score=score.fill_nan(None))
     return frame.with_columns(_clip(pl.col("unclipped_score"), scale)).drop(
         "unclipped_score"
     )
