@@ -190,7 +190,7 @@ def plan(index: Index) -> pl.LazyFrame:
     grid = (
         keys.units(unit_table.lazy().select("unit"))
         .join(years(index, raw), how="cross")
-        .join(keys.nodes(table).lazy(), how="cross")
+        .join(_enumerated(keys.nodes(table)).lazy(), how="cross")
     )
     read = keys.nodes(raw.rename({"series": "node"}), strict=False)
     frame = grid.join(
@@ -249,6 +249,18 @@ class Keys:
         return frame.with_columns(pl.col(columns).cast(self.node_type, strict=strict))
 
 
+SETTINGS = ("kind", "aggregate", "method", "transform", "impute", "treat")
+
+
+def _enumerated(table: pl.DataFrame) -> pl.DataFrame:
+    """The nodes' text settings as enumerations of the values they take: the
+    steps compare them on every row, and a row holds a small integer."""
+    return table.with_columns(
+        pl.col(name).cast(pl.Enum(table[name].drop_nulls().unique().sort()))
+        for name in SETTINGS
+    )
+
+
 def _with_groups(frame: pl.LazyFrame, groups: pl.LazyFrame | None) -> pl.LazyFrame:
     if groups is None:
         return frame.with_columns(impute_group=pl.lit(None, pl.String))
@@ -270,7 +282,7 @@ def finish(frame: pl.LazyFrame, unit_table: pl.LazyFrame) -> pl.LazyFrame:
         .with_columns(pl.col(["imputed", "clipped", "treated"]).fill_null(False))
         .select(RESULT_COLUMNS)
         .sort(["year", "order", "unit"])
-        .with_columns(pl.col(["unit", "node", "parent"]).cast(pl.String))
+        .with_columns(pl.col(["unit", "node", "parent", "kind"]).cast(pl.String))
     )
 
 
