@@ -103,9 +103,10 @@ def build_with_spans(
 ) -> tuple[Index | Catalogue, dict[tuple[str, ...], Span]]:
     """The IR of one file and where each of its statements stands.
 
-    The spans are keyed by owner and field: ``("index", "version")``,
-    ``("node", "rd", "description")``, ``("source", "hai", "url")``; the
-    formatter uses them to keep comments beside their statements.
+    The spans are keyed by owner and field: ``("index", "version")`` for the
+    index, ``(*owner(span), "description")`` for a node, source or group
+    block (keyed by where it starts, as ids may repeat); the formatter uses
+    them to keep comments beside their statements.
     """
     builder = Builder(path)
     try:
@@ -117,6 +118,11 @@ def build_with_spans(
     if builder.problems:
         raise AixError(sorted(builder.problems, key=_position))
     return result, builder.spans
+
+
+def owner(span: Span | None) -> tuple[str, ...]:
+    """The key under which the statements of a block are recorded: its start."""
+    return ("block", f"{span.line}:{span.column}") if span is not None else ("",)
 
 
 def _position(diagnostic: Diagnostic) -> tuple[int, int]:
@@ -353,7 +359,7 @@ class Builder(Transformer):
         fields = {}
         seen: dict[str, Statement] = {}
         for item in items:
-            self.spans.setdefault(("group", str(code), item.field), item.span)
+            self.spans.setdefault(owner(self.span(meta)) + (item.field,), item.span)
             if item.field in seen:
                 self.repeated(item, seen[item.field])
                 continue
@@ -387,7 +393,7 @@ class Builder(Transformer):
         fields: dict[str, Any] = {}
         seen: dict[str, Statement] = {}
         for item in items:
-            self.spans.setdefault(("source", str(name), item.field), item.span)
+            self.spans.setdefault(owner(self.span(meta)) + (item.field,), item.span)
             if item.field in seen:
                 self.repeated(item, seen[item.field])
                 continue
@@ -469,7 +475,9 @@ class Builder(Transformer):
         statements = list(block or ())
         if weight is not None:
             statements.insert(0, Statement("weight", weight, weight.span))
-        _, lists, node_fields = self.gather(statements, NODE_FIELDS, ("node", name))
+        _, lists, node_fields = self.gather(
+            statements, NODE_FIELDS, owner(self.span(meta))
+        )
         for field, items in lists.items():
             if field != "children":
                 self.not_here(

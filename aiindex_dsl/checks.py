@@ -308,14 +308,14 @@ def _rollups(index: Index) -> Iterator[Diagnostic]:
                 "E250",
                 f"group `{group.code}` rolls up by weighted mean but names no weight",
                 group.span,
-                ("write `rollup weighted mean by VARIABLE`, e.g. by population",),
+                ("write `rollup weighted_mean by VARIABLE`, e.g. by population",),
             )
         elif group.by is not None and group.rollup != "weighted_mean":
             yield Diagnostic(
                 "E241",
                 f"group `{group.code}` rolls up by {group.rollup}, which takes no `by`",
                 group.span,
-                ("write `rollup weighted mean by VARIABLE`, or drop `by`",),
+                ("write `rollup weighted_mean by VARIABLE`, or drop `by`",),
             )
         elif group.by is not None and group.by not in variables:
             yield Diagnostic(

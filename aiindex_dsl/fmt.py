@@ -24,6 +24,7 @@ from .build import (
     build_with_spans,
     expression_text,
     number_text,
+    owner,
     unquote,
 )
 from .ir import (
@@ -295,11 +296,10 @@ class Printer:
         body = []
         if group.members:
             text = "members " + " ".join(group.members)
-            body.append(Line(2, text, self.at("group", group.code, "members")))
+            body.append(Line(2, text, self.at(*owner(group.span), "members")))
         if group.rollup != "sum" or group.by is not None:
-            words = "weighted mean" if group.rollup == "weighted_mean" else group.rollup
-            text = f"rollup {words}" + (f" by {group.by}" if group.by else "")
-            body.append(Line(2, text, self.at("group", group.code, "rollup")))
+            text = f"rollup {group.rollup}" + (f" by {group.by}" if group.by else "")
+            body.append(Line(2, text, self.at(*owner(group.span), "rollup")))
         return self.block(1, head, body, group.span)
 
     def block(
@@ -323,7 +323,7 @@ class Printer:
             value = getattr(source, name)
             if name in source.model_fields_set and value not in (None, ()):
                 text = self.source_field(name, value, depth + 1)
-                body.append(Line(depth + 1, text, self.at("source", source.id, name)))
+                body.append(Line(depth + 1, text, self.at(*owner(source.span), name)))
         return self.block(depth, head, body, source.span)
 
     def source_field(self, name: str, value, depth: int) -> str:
@@ -356,8 +356,7 @@ class Printer:
             head += f" {quote(node.title, depth)}"
         if node.weight is not None:
             head += f" weight {weight_text(node.weight)}"
-        owner = ("node", node.id)
-        settings = self.settings(node, depth + 1, owner)
+        settings = self.settings(node, depth + 1, owner(node.span))
         body = _join([settings, *self.children(node, depth + 1)])
         return self.block(depth, head, body, node.span, empty="")
 

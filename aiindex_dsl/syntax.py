@@ -131,7 +131,7 @@ def parse(text: str, path: str = "<text>", using: lark.Lark | None = None) -> la
 # ---- limits -------------------------------------------------------------------
 
 MAX_NESTING = 32
-MAX_NODES = 10_000
+MAX_NODES = 50_000
 MAX_EXPRESSION_DEPTH = 64
 LIMITS = {
     "bytes": MAX_BYTES,
