@@ -331,3 +331,35 @@ def test_an_extension_lists_what_it_changes(tmp_path, monkeypatch):
     assert page.count("<h3><code>") == 2  # the child's text and the parent's
     markdown = docs.appendix(definition, "md", DATE)
     assert "weight of pg: 10% → 15%" in markdown
+
+
+def test_worked_example_shows_the_transform_and_the_geometric_mean(tmp_path):
+    (tmp_path / "v.csv").write_text("unit,income,school\nA,1000,8\nB,100,4\n", "utf-8")
+    (tmp_path / "g.aix").write_text(
+        """index g "Geometric" {
+  scale 0 to 1
+  aggregate geometric
+  units { A "Aland"  B "Bland" }
+  source v "Values" { file "v.csv" }
+  indicator income "Income" weight 50% {
+    from v "income"
+    transform log
+    anchors worst 10 best 10000
+  }
+  indicator school "Schooling" weight 50% {
+    from v "school"
+    anchors worst 0 best 10
+  }
+}
+""",
+        "utf-8",
+    )
+    page = docs.appendix(aiindex_dsl.load(str(tmp_path / "g.aix")), "md", DATE)
+    worked = page.split("## 8. Worked example: Aland")[1]
+    # ln 1000 = 6.9078, ln 10 = 2.3026, ln 10000 = 9.2103: (6.9078-2.3026)/6.9078
+    assert (
+        "x = ln (1,000) = 6.9078 ; s = (6.9078 − 2.3026) / (9.2103 − 2.3026)" in worked
+    )
+    assert "= 0.6667" in worked
+    # sqrt(0.6667 * 0.8) = 0.7303
+    assert "s = 0.6667^0.5 · 0.8^0.5 ≈ 0.7303" in worked

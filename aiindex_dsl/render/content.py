@@ -573,31 +573,55 @@ def _row(rows: pl.DataFrame, node_id: str) -> dict | None:
     return found.row(0, named=True) if found.height else None
 
 
+TRANSFORMS = {"none": None, "log": math.log, "log10": math.log10, "sqrt": math.sqrt}
+
+
 def _substituted(index: Index, r: Resolved, row: dict | None) -> dict | None:
-    """The anchor formula with this unit's numbers, when it applies plainly."""
+    """The anchor formula with this unit's numbers (after the transform, if
+    any), when the value was observed and the method is anchors."""
     if row is None or row["raw"] is None or row["score"] is None:
         return None
     if r.normalization.method != "anchors" or r.anchors is None:
         return None
-    if r.transform != "none" or row["imputed"]:
+    if r.transform not in TRANSFORMS or row["imputed"]:
         return None
-    a = r.anchors
+    function = TRANSFORMS[r.transform] or (lambda v: v)
+    try:
+        x, worst, best = (function(v) for v in (row["raw"], *_ends(r)))
+    except ValueError:
+        return None
     digits = 2 + extra_decimals(index)
+    shown = [formulas.num(formulas.rounded(v, 4)) for v in (x, worst, best)]
     ratio = formulas.frac(
-        formulas.row(formulas.num(row["raw"]), formulas.op("−"), formulas.num(a.worst)),
-        formulas.row(formulas.num(a.best), formulas.op("−"), formulas.num(a.worst)),
+        formulas.row(shown[0], formulas.op("−"), shown[1]),
+        formulas.row(shown[2], formulas.op("−"), shown[1]),
     )
-    unclipped = index.scale.low + (index.scale.high - index.scale.low) * (
-        row["raw"] - a.worst
-    ) / (a.best - a.worst)
-    right = [*formulas.scaled(ratio, index.scale), formulas.op("=")]
+    scale = index.scale
+    unclipped = scale.low + (scale.high - scale.low) * (x - worst) / (best - worst)
+    right = [*formulas.scaled(ratio, scale), formulas.op("=")]
     right.append(formulas.num(formulas.rounded(unclipped, digits)))
     if row["clipped"]:
         right += [
             formulas.op("→"),
             formulas.num(formulas.rounded(row["score"], digits)),
         ]
-    return _forms(formulas.equation(formulas.sym("s"), *right))
+    score = formulas.equation(formulas.sym("s"), *right)
+    if r.transform == "none":
+        return _forms(score)
+    applied = formulas.transformation(r.transform)
+    step = formulas.row(
+        *applied.parts[:2],
+        applied.parts[2],
+        formulas.paren(formulas.num(row["raw"])),
+        formulas.op("="),
+        shown[0],
+        formulas.op(";"),
+    )
+    return _forms(formulas.row(step, score))
+
+
+def _ends(r: Resolved) -> tuple[float, float]:
+    return r.anchors.worst, r.anchors.best
 
 
 def _worked_parent(index: Index, resolved: dict[str, Resolved], node: Node, rows):
@@ -630,26 +654,31 @@ def _worked_parent(index: Index, resolved: dict[str, Resolved], node: Node, rows
 
 
 def _weighted_sum(method: str, children: list[dict], parent, digits: int):
-    """``s = 0.5 · 80 + 0.5 · 60 = 70`` with the renormalized shares."""
+    """``s = 0.5 · 80 + 0.5 · 60 ≈ 70`` (arithmetic) or ``s = 80^0.5 · 60^0.5``
+    (geometric), with the shares renormalized for the unit's missing data."""
     present = [c for c in children if c["score"] is not None and c["share"]]
-    if method != "arithmetic" or not present or parent is None:
+    if method not in MEANS or len(present) < 2 or parent is None:
         return None
     if parent["score"] is None:
         return None
     terms = []
     for i, child in enumerate(present):
+        share = formulas.num(formulas.rounded(child["share"], 4))
+        score = formulas.num(formulas.rounded(child["score"], digits))
         if i:
-            terms.append(formulas.op("+"))
-        terms += [
-            formulas.num(formulas.rounded(child["share"], 4)),
-            formulas.op("·"),
-            formulas.num(formulas.rounded(child["score"], digits)),
-        ]
+            terms.append(formulas.op(MEANS[method]))
+        if method == "geometric":
+            terms.append(formulas.power(score, share))
+        else:
+            terms += [share, formulas.op("·"), score]
     terms += [
         formulas.op("≈"),
         formulas.num(formulas.rounded(parent["score"], digits)),
     ]
     return _forms(formulas.equation(formulas.sym("s"), *terms))
+
+
+MEANS = {"arithmetic": "+", "geometric": "·"}
 
 
 # ---- everything ----------------------------------------------------------------

@@ -27,7 +27,7 @@ class Term:
 
     ``kind`` is ``sym`` (an italic letter with an optional subscript), ``num``,
     ``word`` (an upright function name), ``op``, ``row`` (a sequence), ``frac``,
-    ``sum`` (a summation over ``text``) or ``paren``.
+    ``sum`` (a summation over ``text``), ``pow`` or ``paren``.
     """
 
     kind: str
@@ -69,6 +69,11 @@ def frac(top: Term, bottom: Term) -> Term:
 def total(over: str, body: Term) -> Term:
     """A sum of ``body`` over the set named by ``over``."""
     return Term("sum", over, parts=(body,))
+
+
+def power(base: Term, exponent: Term) -> Term:
+    """``base`` raised to ``exponent``."""
+    return Term("pow", parts=(base, exponent))
 
 
 def paren(*parts: Term) -> Term:
@@ -127,6 +132,9 @@ def _mathml(term: Term) -> str:
     if term.kind == "frac":
         top, bottom = (_mathml(p) for p in term.parts)
         return f"<mfrac><mrow>{top}</mrow><mrow>{bottom}</mrow></mfrac>"
+    if term.kind == "pow":
+        base, exponent = (_mathml(p) for p in term.parts)
+        return f"<msup><mrow>{base}</mrow><mrow>{exponent}</mrow></msup>"
     if term.kind == "sum":
         under = f"<mrow>{_mathml(_subscript(term.text))}</mrow>"
         return f"<mrow><munder><mo>∑</mo>{under}</munder>{parts}</mrow>"
@@ -159,6 +167,9 @@ def tex(term: Term) -> str:
     if term.kind == "frac":
         top, bottom = (tex(p) for p in term.parts)
         return rf"\frac{{{top}}}{{{bottom}}}"
+    if term.kind == "pow":
+        base, exponent = (tex(p) for p in term.parts)
+        return f"{{{base}}}^{{{exponent}}}"
     if term.kind == "sum":
         return rf"\sum_{{c \in {_tex_text(term.text)}}} {parts}"
     if term.kind == "paren":
@@ -187,6 +198,9 @@ def text(term: Term) -> str:
     if term.kind == "frac":
         top, bottom = (text(p) for p in term.parts)
         return f"({top}) / ({bottom})"
+    if term.kind == "pow":
+        base, exponent = (text(p) for p in term.parts)
+        return f"{base}^{exponent}"
     if term.kind == "sum":
         return f"Σ_(c ∈ {term.text}) {parts}"
     if term.kind == "paren":
