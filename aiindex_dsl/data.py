@@ -116,8 +116,25 @@ def _scan(path: Path, kind: str, source: Source) -> pl.LazyFrame:
 
 def columns(frame: pl.LazyFrame, source: Source) -> list[str]:
     """The column names of a scanned source (reads only the header)."""
+    return schema(frame, source).names()
+
+
+_SCHEMAS: dict[tuple, pl.Schema] = {}
+
+
+def schema(frame: pl.LazyFrame, source: Source) -> pl.Schema:
+    """The columns and types of a scanned source, read once per version of the
+    file (its path, size and modification time)."""
+    path = path_of(source)
     try:
-        return frame.collect_schema().names()
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, format_of(source))
+    except (OSError, ValueError):
+        key = None
+    if key is not None and key in _SCHEMAS:
+        return _SCHEMAS[key]
+    try:
+        found = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as error:
         raise _problem(
             source,
@@ -125,6 +142,11 @@ def columns(frame: pl.LazyFrame, source: Source) -> list[str]:
             f"{path_of(source)} cannot be read: {_first_line(error)}",
             "check the file's format",
         ) from None
+    if key is not None:
+        if len(_SCHEMAS) >= 64:
+            _SCHEMAS.clear()
+        _SCHEMAS[key] = found
+    return found
 
 
 def load(index: Index) -> pl.LazyFrame:
@@ -162,7 +184,7 @@ def read_source(source: Source, wanted: list[Request], index: Index) -> pl.LazyF
 
 def _wide(frame, source, wanted, index) -> pl.LazyFrame:
     """One select of the wanted columns, then turned long in one step."""
-    dtypes = frame.collect_schema()
+    dtypes = schema(frame, source)
     columns = [
         number(pl.col(r.ref.selector), source, dtypes.get(r.ref.selector)).alias(
             r.series
@@ -185,7 +207,7 @@ def _long(frame, source, wanted) -> pl.LazyFrame:
         {"code": list(codes), "series": list(codes.values())},
         schema={"code": pl.String, "series": pl.String},
     )
-    dtypes = frame.collect_schema()
+    dtypes = schema(frame, source)
     year = (
         _year_number(pl.col(source.year_column), dtypes.get(source.year_column))
         if source.year_column
@@ -228,7 +250,7 @@ def _wide_by_year(frame, source, wanted, names, index) -> pl.LazyFrame:
         orient="row",
     )
     columns = list(dict.fromkeys(name for name, _, _ in rows))
-    dtypes = frame.collect_schema()
+    dtypes = schema(frame, source)
     table = frame.select(
         _unit_expr(source).alias("unit"),
         *(number(pl.col(n), source, dtypes.get(n)).alias(n) for n in columns),
