@@ -1,0 +1,114 @@
+"""`aix check`, `aix fmt` and `aix schema` through the real command, in-process."""
+
+from __future__ import annotations
+
+import json
+
+from aiindex_dsl.cli import main
+
+CLEAN = "tests/cases/valid/tree.aix"
+BROKEN = "tests/cases/invalid/many_problems.aix"
+MESSY = """# kept
+index m "M" {   units { A }  # trailing
+source s "S" { file "s.csv" }
+indicator x "X" { from s "x"  weight 100% }
+}
+"""
+
+
+def test_check_of_a_clean_file_exits_0(cli, root, monkeypatch):
+    monkeypatch.chdir(root)
+    outcome = cli.invoke(main, ["check", CLEAN])
+    assert outcome.exit_code == 0
+    assert "1 file checked: no problems" in outcome.output
+
+
+def test_check_shows_each_problem_at_its_line_with_source_underline_and_hints(
+    cli, root, monkeypatch
+):
+    monkeypatch.chdir(root)
+    outcome = cli.invoke(main, ["check", BROKEN, CLEAN])
+    assert outcome.exit_code == 1
+    text = outcome.output
+    assert f"{BROKEN}:6:23: error[E211]: no source is called `t`" in text
+    assert '6 |     indicator x "X" { from t "x"  anchors worst 1 best 1 }' in text
+    assert "  |                       ^^^^^^^^^^" in text
+    assert "= hint: did you mean `geometric`?" in text
+    assert "5 problems found" in text
+
+
+def test_check_as_json(cli, root, monkeypatch):
+    monkeypatch.chdir(root)
+    outcome = cli.invoke(main, ["check", "--format", "json", BROKEN])
+    assert outcome.exit_code == 1
+    report = json.loads(outcome.stdout)
+    codes = [d["code"] for d in report["diagnostics"]]
+    assert codes == ["E211", "E217", "E222", "E223", "E235"]
+    first = report["diagnostics"][0]
+    assert (first["span"]["file"], first["span"]["line"]) == (BROKEN, 6)
+
+
+def test_check_of_a_clean_file_as_json_has_no_diagnostics(cli, root, monkeypatch):
+    monkeypatch.chdir(root)
+    outcome = cli.invoke(main, ["check", "--format", "json", CLEAN])
+    assert outcome.exit_code == 0
+    assert json.loads(outcome.stdout)["diagnostics"] == []
+
+
+def test_usage_errors_exit_2(cli):
+    assert cli.invoke(main, ["check"]).exit_code == 2
+    assert cli.invoke(main, ["check", "--format", "xml", CLEAN]).exit_code == 2
+    assert cli.invoke(main, ["fmt"]).exit_code == 2
+
+
+def test_fmt_check_lists_files_that_would_change_and_changes_none(cli, tmp_path):
+    messy = tmp_path / "m.aix"
+    messy.write_text(MESSY, encoding="utf-8")
+    outcome = cli.invoke(main, ["fmt", "--check", str(messy)])
+    assert outcome.exit_code == 1
+    assert f"would reformat {messy}" in outcome.output
+    assert messy.read_text(encoding="utf-8") == MESSY
+
+
+def test_fmt_rewrites_canonically_and_keeps_comments(cli, tmp_path):
+    messy = tmp_path / "m.aix"
+    messy.write_text(MESSY, encoding="utf-8")
+    outcome = cli.invoke(main, ["fmt", str(messy)])
+    assert outcome.exit_code == 0
+    assert messy.read_text(encoding="utf-8") == (
+        "# kept\n"
+        'index m "M" {\n'
+        "  units {\n"
+        "    A\n"
+        "  }  # trailing\n"
+        "\n"
+        '  source s "S" {\n'
+        '    file "s.csv"\n'
+        "  }\n"
+        "\n"
+        '  indicator x "X" weight 100% {\n'
+        '    from s "x"\n'
+        "  }\n"
+        "}\n"
+    )
+    again = cli.invoke(main, ["fmt", "--check", str(messy)])
+    assert again.exit_code == 0
+    assert "1 file already formatted" in again.output
+
+
+def test_fmt_reports_a_file_that_does_not_parse(cli, tmp_path):
+    broken = tmp_path / "b.aix"
+    broken.write_text('index b "B" {\n  units { A\n', encoding="utf-8")
+    outcome = cli.invoke(main, ["fmt", str(broken)])
+    assert outcome.exit_code == 1
+    assert f"{broken}:" in outcome.output
+    assert broken.read_text(encoding="utf-8") == 'index b "B" {\n  units { A\n'
+
+
+def test_schema_is_the_json_schema_of_the_index(cli):
+    outcome = cli.invoke(main, ["schema"])
+    assert outcome.exit_code == 0
+    schema = json.loads(outcome.output)
+    assert schema["title"] == "Index"
+    assert {"Node", "Source", "Expectation"} <= set(schema["$defs"])
+    assert "root" in schema["required"]

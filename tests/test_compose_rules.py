@@ -1,0 +1,167 @@
+"""Each rule of `extends` and `include`, as docs/language.md states it."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from aiindex_dsl.compose import load_file
+from aiindex_dsl.diagnostics import AixError
+
+PARENT = """
+index parent "Parent" {
+  version "1"
+  licence "CC-BY-4.0"
+  years 2023 to 2024
+  units { US "United States"  CN "China" }
+  group G { members US CN }
+  source s "Source" { file "s.csv"  layout long }
+  source old "Old source" { file "old.csv" }
+  variable pop "Population" from s "pop"
+  aggregate geometric
+  dimension a "A" weight 50% {
+    indicator x "X" { from s "x"  anchors worst 0 best 10  cite s }
+    indicator gone "Gone" { from old "g" }
+  }
+  dimension b "B" weight 50% {
+    indicator y "Y" { from s "y" }
+  }
+  expect a US 50
+  expect b CN 10
+  expect b US 20 points
+}
+"""
+
+
+def child(tmp_path, body: str, parent: str = PARENT):
+    """Load a child index that extends the parent above."""
+    (tmp_path / "parent.aix").write_text(textwrap.dedent(parent), encoding="utf-8")
+    text = f'index child "Child" extends "parent.aix" {{\n{body}\n}}\n'
+    (tmp_path / "child.aix").write_text(text, encoding="utf-8")
+    return load_file(str(tmp_path / "child.aix"))
+
+
+def tree(index) -> dict[str, list[str]]:
+    return {n.id: [c.id for c in n.children] for n in index.root.walk()}
+
+
+def test_header_fields_given_replace_and_the_others_are_inherited(tmp_path):
+    index = child(tmp_path, '  version "2"')
+    assert index.version == "2"
+    assert index.licence == "CC-BY-4.0"
+    assert index.years == (2023, 2024)
+    assert index.title == "Child"
+
+
+def test_declarations_merge_by_id_new_added_existing_replaced_whole(tmp_path):
+    index = child(
+        tmp_path,
+        '  units { EU "European Union"  CN "People\'s Republic of China" }\n'
+        '  source s "Replaced" { file "t.csv" }',
+    )
+    assert [(u.code, u.name) for u in index.units] == [
+        ("US", "United States"),
+        ("CN", "People's Republic of China"),
+        ("EU", "European Union"),
+    ]
+    replaced = index.source("s")
+    assert (replaced.title, replaced.file, replaced.layout) == (
+        "Replaced",
+        "t.csv",
+        "wide",
+    )
+    assert [v.id for v in index.variables] == ["pop"]
+
+
+def test_a_node_with_an_existing_id_is_amended_in_place(tmp_path):
+    index = child(tmp_path, "  indicator x { anchors worst 0 best 20 }")
+    x = index.node("x")
+    assert x.normalization.anchors.best == 20
+    assert x.data.selector == "x"
+    assert x.cites == ("s",)
+    assert x.title == "X"
+    assert tree(index)["a"] == ["x", "gone"]
+
+
+def test_a_new_node_is_added_under_the_node_it_is_written_in(tmp_path):
+    index = child(
+        tmp_path,
+        '  dimension b { indicator z "Z" { from s "z" } }\n'
+        '  dimension c "C" { indicator w "W" { from s "w" } }',
+    )
+    assert tree(index)["b"] == ["y", "z"]
+    assert tree(index)["child"] == ["a", "b", "c"]
+
+
+def test_index_wide_settings_of_the_child_replace_the_parents(tmp_path):
+    assert child(tmp_path, "").root.aggregate.value == "geometric"
+    assert child(tmp_path, "  aggregate harmonic").root.aggregate.value == "harmonic"
+
+
+def test_remove_drops_a_node_with_its_subtree_and_declarations(tmp_path):
+    index = child(
+        tmp_path, "  remove dimension b\n  remove source old\n  remove unit CN"
+    )
+    assert tree(index)["child"] == ["a"]
+    assert index.node("y") is None
+    assert [s.id for s in index.sources] == ["s"]
+    assert [u.code for u in index.units] == ["US"]
+
+
+def test_removing_what_the_parent_lacks_is_an_error(tmp_path):
+    with pytest.raises(AixError) as caught:
+        child(tmp_path, "  remove indicator gonne")
+    assert caught.value.diagnostics[0].code == "E306"
+    assert "`gone`" in caught.value.diagnostics[0].hints[0]
+
+
+def test_expectations_are_inherited_added_and_replaced_by_key(tmp_path):
+    index = child(tmp_path, "  expect a US 55\n  expect a CN 40 in 2024")
+    found = {(e.node, e.unit, e.year, e.points): e.value for e in index.expectations}
+    assert found == {
+        ("a", "US", None, False): 55,
+        ("b", "CN", None, False): 10,
+        ("b", "US", None, True): 20,
+        ("a", "CN", 2024, False): 40,
+    }
+
+
+def test_expectations_about_removed_nodes_or_units_are_dropped(tmp_path):
+    index = child(tmp_path, "  remove dimension b\n  remove unit CN")
+    assert [(e.node, e.unit) for e in index.expectations] == [("a", "US")]
+
+
+def test_an_include_adds_a_catalogue_as_if_written_in_place(tmp_path):
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "sources.aix").write_text(
+        'source wb "World Bank" { file "wb.csv" }\n'
+        'variable gdp "GDP" from wb "gdp"\n'
+        "units { FR }\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "i.aix").write_text(
+        'index i "I" {\n  include "shared/sources.aix"\n  units { DE }\n'
+        '  indicator x "X" { derive gdp }\n}\n',
+        encoding="utf-8",
+    )
+    index = load_file(str(tmp_path / "i.aix"))
+    assert [s.id for s in index.sources] == ["wb"]
+    assert [v.id for v in index.variables] == ["gdp"]
+    assert [u.code for u in index.units] == ["FR", "DE"]
+    assert index.source("wb").origin.endswith("shared/sources.aix")
+
+
+def test_paths_are_relative_to_the_file_that_writes_them(tmp_path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "parent.aix").write_text(
+        textwrap.dedent(PARENT), encoding="utf-8"
+    )
+    (tmp_path / "child.aix").write_text(
+        'index child "Child" extends "base/parent.aix" {\n'
+        '  source t "T" { file "t.csv" }\n}\n',
+        encoding="utf-8",
+    )
+    index = load_file(str(tmp_path / "child.aix"))
+    assert index.source("s").origin.endswith("base/parent.aix")
+    assert index.source("t").origin.endswith("child.aix")
