@@ -127,3 +127,41 @@ def test_steps_table_holds_every_indicator_once(example_build):
     flights = steps.filter((pl.col("unit") == "AUT") & (pl.col("node") == "Flights"))
     # Flights 29.01725 thousand seats over a population of 8,735.453 thousand.
     assert flights["raw"][0] == pytest.approx(29.01725 / 8735.453)
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return aiindex_dsl.load(HERE / "asem_panel.aix")
+
+
+def test_panel_is_scored_on_all_years_pooled(panel):
+    results = panel.run()
+    steps = results.steps()
+    assert sorted(steps["year"].unique()) == [2018, 2019, 2020, 2021, 2022]
+    spans = steps.group_by("node").agg(
+        pl.col("normalized").min().alias("low"),
+        pl.col("normalized").max().alias("high"),
+        pl.col("normalized").filter(pl.col("year") == 2018).max().alias("high_2018"),
+    )
+    assert spans.height == 49
+    assert (spans["low"].abs() < 1e-9).all()
+    assert ((spans["high"] - 100).abs() < 1e-9).all()
+    # Pooled, a year's best value need not score 100.
+    assert (spans["high_2018"] < 100 - 1e-9).any()
+
+
+def test_panel_scored_year_by_year_gives_pipeline_b_in_2018(panel):
+    from aiindex_dsl.compile import plan
+    from aiindex_dsl.ir import Normalization
+    from aiindex_dsl.results import Results
+
+    root = panel.ir.root.model_copy(
+        update={"normalization": Normalization(method="minmax")}
+    )
+    ir = panel.ir.model_copy(update={"root": root})
+    by_year = Results(ir, plan(ir).collect())
+    long_2018 = by_year.long.filter(pl.col("year") == 2018)
+    joined = compare(
+        Results(ir, long_2018), "ref_raw_minmax_amean_Aggregated.csv", "score"
+    )
+    assert_matches(joined, 1e-9)

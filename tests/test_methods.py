@@ -399,3 +399,17 @@ def test_a_constant_indicator_has_no_minmax_score_and_is_left_out(scratch):
     results = scratch.run(text, {"data.csv": csv({"a": [5.0, 5.0], "b": [1.0, 3.0]})})
     assert scores(results, "a") == [None, None]
     assert scores(results, "top") == [0, 100]
+
+
+def test_imputing_by_a_column_no_file_has_is_reported(scratch):
+    from aiindex_dsl.diagnostics import AixError
+
+    text = definition('indicator x { from d "x"  impute mean by "regoin" }', 2)
+    data = "unit,x,region\nU0,1,a\nU1,,a\n"
+    with pytest.raises(AixError) as raised:
+        scratch.run(text, {"data.csv": data})
+    problem = raised.value.diagnostics[0]
+    assert problem.code == "E415"
+    assert "regoin" in problem.message
+    assert any("region" in hint for hint in problem.hints)
+    assert problem.span is not None
