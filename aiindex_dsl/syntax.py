@@ -230,8 +230,7 @@ def expected_sentence(names) -> str:
     if len(keywords) > MAX_KEYWORDS:
         words = ["a statement such as `dimension`, `indicator` or `weight`"]
         return "expected " + _either(words + ["`}`"] * ("RBRACE" in names))
-    else:
-        words += [f"`{_keyword(k)}`" for k in keywords]
+    words += [f"`{_keyword(k)}`" for k in keywords]
     words += others
     return "expected " + _either(words) if words else ""
 
@@ -252,7 +251,7 @@ def _is_keyword(name: str) -> bool:
     return (
         terminal is not None
         and terminal.pattern.type == "str"
-        and (terminal.pattern.value.isalpha())
+        and terminal.pattern.value.isalpha()
     )
 
 
@@ -298,9 +297,9 @@ def _unexpected_character(
         return malformed
     label = _labelled(error)
     hints = _expected(error.allowed or ())
-    if label is not None:
-        return Diagnostic("E105", f"unexpected `{char}`: {label}", span, hints)
     shown = char if char.isprintable() else repr(char)
+    if label is not None:
+        return Diagnostic("E105", f"unexpected `{shown}`: {label}", span, hints)
     return Diagnostic("E105", f"unexpected character `{shown}`", span, hints)
 
 
