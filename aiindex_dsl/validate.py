@@ -54,23 +54,25 @@ def check_data(index: Index, units: Sequence[str]) -> None:
 
     ``units`` are the codes the index scores. A CSV whose ``value`` column
     holds ``1,234`` in its third row raises E410 naming that file, row 3 and
-    column ``value``.
+    column ``value``. The files are scanned lazily, all checks in one pass:
+    only the cells at fault and small summaries are held in memory.
     """
     problems: list[Diagnostic] = []
-    tables = []
+    sources = []
     for source, wanted in _by_source(index):
         try:
-            cells = read_cells(source, wanted, index)
+            sources.append(
+                (source, _parse_cells(read_cells(source, wanted, index), source))
+            )
         except AixError as error:
             problems += error.diagnostics
-            continue
-        found, values = _parse_cells(cells, source, wanted)
-        problems += found
-        tables.append(values)
     if problems:
         raise AixError(problems)
-    if tables:
-        _check_values(index, pl.concat(tables), set(units))
+    if sources:
+        _check_values(index, sources, _scope(index, set(units)))
+
+
+VALUES = ["source", "row", "unit", "year", "series", "column", "value"]
 
 
 def check_units_from(index: Index) -> None:
@@ -104,7 +106,8 @@ def _by_source(index: Index) -> list[tuple[Source, list[data.Request]]]:
 
 
 def read_cells(source: Source, wanted: list[data.Request], index: Index):
-    """The cells the requests read from one source, as text with their row."""
+    """The cells the requests read from one source, as text with their row
+    (a LazyFrame)."""
     _file_itself(source)
     frame = data.scan(source)
     names = data.columns(frame, source)
@@ -113,14 +116,17 @@ def read_cells(source: Source, wanted: list[data.Request], index: Index):
     offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
     frame = frame.with_row_index("__row", offset=offset)
     parts = _parts(frame, source, wanted, names, index)
-    try:
-        rows = frame.select(pl.len()).collect().item()
-        cells = pl.concat(parts).collect() if parts else pl.DataFrame(schema=CELLS)
-    except (pl.exceptions.PolarsError, OSError) as error:
-        raise _unreadable(source, error) from None
+    rows = _collect(frame.select(pl.len()), source).item()
     if rows == 0:
         raise _file_problem(source, "E405", "has a header but no rows", _ADD_ROWS)
-    return cells
+    return pl.concat(parts) if parts else pl.LazyFrame(schema=CELLS)
+
+
+def _collect(query: pl.LazyFrame, source: Source) -> pl.DataFrame:
+    try:
+        return query.collect()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _unreadable(source, error) from None
 
 
 _ADD_ROWS = "add the data rows below the header"
@@ -229,34 +235,43 @@ def _long_cells(frame, source, wanted, index) -> pl.LazyFrame:
 # ---- cells to numbers ---------------------------------------------------------
 
 
-def _parse_cells(cells: pl.DataFrame, source: Source, wanted) -> tuple[list, object]:
+def _parse_cells(cells: pl.LazyFrame, source: Source) -> pl.LazyFrame:
+    """The cells with their value, whether they are missing, and their year."""
     markers = list(dict.fromkeys(data.DEFAULT_MISSING + source.missing))
     text = pl.col("text").str.strip_chars()
     missing = text.is_null() | text.is_in(markers)
     value = pl.when(missing).then(None).otherwise(text).cast(pl.Float64, strict=False)
-    year = pl.col("year_text").str.strip_chars()
+    year_text = pl.col("year_text").str.strip_chars()
+    year = year_text.cast(pl.Float64, strict=False)
+    year_bad = (
+        (year_text.is_not_null() & year.is_null())
+        | (year.round() != year)
+        | (year.abs() > 99_999)
+    ).fill_null(False)
     parsed = cells.with_columns(
-        value=value,
-        missing=missing,
-        year=year.cast(pl.Float64, strict=False),
-        year_bad=year.is_not_null() & year.cast(pl.Float64, strict=False).is_null(),
+        value=value, missing=missing, year_bad=year_bad, source=pl.lit(source.id)
     )
-    spans = {r.series: r.ref.span for r in wanted}
-    problems = _bad_years(parsed, source, spans)
-    good = parsed.filter(~pl.col("year_bad") & pl.col("series").is_not_null())
-    good = good.with_columns(
-        pl.col("year").cast(pl.Int64, strict=False), pl.lit(source.id).alias("source")
-    )
-    return problems, good.select(
-        "source", "row", "unit", "year", "series", "column", "text", "missing", "value"
+    integral = pl.when(pl.col("year_bad")).then(None).otherwise(year)
+    return parsed.with_columns(year=integral.cast(pl.Int64, strict=False))
+
+
+def _bad_cells(values: pl.LazyFrame, scope: pl.Expr) -> pl.LazyFrame:
+    """Years that are not years (in any row), text and infinities (in the
+    rows the index scores)."""
+    not_number = ~pl.col("missing") & pl.col("value").is_null()
+    number_bad = (not_number | pl.col("value").is_infinite()).fill_null(False)
+    number_bad = ~pl.col("year_bad") & pl.col("series").is_not_null() & number_bad
+    return values.filter(pl.col("year_bad") | (number_bad & scope))
+
+
+def _cell_diagnostics(index: Index, source: Source, bad: pl.DataFrame) -> list:
+    years = bad.filter(pl.col("year_bad")).unique("row", maintain_order=True)
+    return _bad_years(index, years, source) + _number_problems(
+        index, source, bad.filter(~pl.col("year_bad"))
     )
 
 
-def _bad_years(parsed: pl.DataFrame, source: Source, spans) -> list[Diagnostic]:
-    year = pl.col("year")
-    bad = pl.col("year_bad") | (year.is_not_null() & (year.round() != year))
-    bad = bad | (year.abs() > 99_999)
-    rows = parsed.filter(bad).unique("row", keep="first", maintain_order=True)
+def _bad_years(index: Index, rows: pl.DataFrame, source: Source) -> list[Diagnostic]:
     column = source.year_column or "year"
     return _cell_problems(
         rows,
@@ -264,22 +279,11 @@ def _bad_years(parsed: pl.DataFrame, source: Source, spans) -> list[Diagnostic]:
         lambda row: (
             "E411",
             f"`{row['year_text']}` is not a year",
-            spans.get(row["series"]),
+            _span_of(index, row["series"]) if row["series"] else None,
             (f"write the year in column `{column}` as a whole number, as 2024",),
             column,
         ),
     )
-
-
-def _bad_numbers(index: Index, scored: pl.DataFrame) -> list[Diagnostic]:
-    not_number = ~pl.col("missing") & pl.col("value").is_null()
-    infinite = pl.col("value").is_infinite()
-    problems = []
-    for (source_id,), rows in scored.filter(not_number | infinite).group_by(
-        ["source"], maintain_order=True
-    ):
-        problems += _number_problems(index, index.source(source_id), rows)
-    return problems
 
 
 def _number_problems(index: Index, source: Source, rows) -> list[Diagnostic]:
@@ -341,49 +345,70 @@ def _cell_problems(rows: pl.DataFrame, source: Source, describe) -> list[Diagnos
 # ---- the numbers against the definition --------------------------------------
 
 
-def _check_values(index: Index, values: pl.DataFrame, units: set[str]) -> None:
+def _check_values(index: Index, sources, scope: pl.Expr) -> None:
     resolved = resolve(index)
-    scored = _scored(index, values, units)
-    problems = _bad_numbers(index, scored)
+    transforms = _transforms(resolved)
+    good = ~pl.col("year_bad") & pl.col("series").is_not_null()
+    values = pl.concat([v.filter(good).select(VALUES) for _, v in sources])
+    scored = values.filter(scope)
+    queries = [_bad_cells(v, scope) for _, v in sources] + [
+        _duplicates(scored),
+        _outside_domain(scored, transforms),
+        _units_in_data(values),
+        _years_in_data(index, values),
+        _clipped(scored, _bounds(resolved)),
+    ]
+    frames = _collect_all(queries, sources)
+
+    problems = []
+    for (source, _), bad in zip(sources, frames, strict=False):
+        problems += _cell_diagnostics(index, source, bad)
     if problems:
         raise AixError(problems)
-    problems = _duplicates(index, scored) + _outside_domain(index, scored, resolved)
+    repeated, outside, found, years, clipped = frames[len(sources) :]
+    problems = [_duplicate(index, row) for row in repeated.iter_rows(named=True)]
+    problems += _domain_problems(index, outside, transforms)
     if problems:
         raise AixError(problems)
-    _warn_units(index, values, units)
-    _warn_years(index, values)
-    _warn_clipped(index, scored, resolved)
+    _warn_units(index, found)
+    _warn_years(index, years)
+    _warn_clipped(index, clipped)
 
 
-def _scored(index: Index, values: pl.DataFrame, units: set[str]) -> pl.DataFrame:
+def _collect_all(queries: list[pl.LazyFrame], sources) -> list[pl.DataFrame]:
+    """Run every query in one pass over the files; name the file that fails."""
+    try:
+        return pl.collect_all(queries)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        for source, values in sources:
+            _collect(values, source)
+        raise _unreadable(sources[0][0], error) from None
+
+
+def _scope(index: Index, units: set[str]) -> pl.Expr:
     """The rows the index scores: its units, its years (or a node's own year)."""
     dated = {n.id: n.data_year for n in index.nodes() if n.data_year is not None}
+    keep = pl.col("unit").is_in(sorted(units))
+    if not index.years:
+        return keep
     own = pl.col("series").replace_strict(dated, default=None, return_dtype=pl.Int64)
-    keep = pl.col("unit").is_in(list(units))
-    if index.years:
-        in_years = pl.col("year").is_in(list(index.years)) | pl.col("year").is_null()
-        keep = keep & pl.when(own.is_null()).then(in_years).otherwise(
-            pl.col("year") == own
-        )
-    return values.filter(keep)
+    in_years = pl.col("year").is_in(list(index.years)) | pl.col("year").is_null()
+    return keep & pl.when(own.is_null()).then(in_years).otherwise(
+        pl.col("year") == own
+    ).fill_null(False)
 
 
-def _duplicates(index: Index, scored: pl.DataFrame) -> list[Diagnostic]:
+def _duplicates(scored: pl.LazyFrame) -> pl.LazyFrame:
     keys = ["source", "unit", "year", "series"]
-    scored = scored.filter(pl.struct(keys).is_duplicated())
-    if scored.height == 0:
-        return []
-    repeated = (
-        scored.group_by(keys, maintain_order=True)
+    return (
+        scored.filter(pl.struct(keys).is_duplicated())
+        .group_by(keys, maintain_order=True)
         .agg(pl.col("row").sort())
         .filter(pl.col("row").list.len() > 1)
         .group_by(["source", "unit", "year", "row"], maintain_order=True)
         .agg(pl.col("series"))
+        .head(MAX_CELLS)
     )
-    return [
-        _duplicate(index, found)
-        for found in repeated.head(MAX_CELLS).iter_rows(named=True)
-    ]
 
 
 def _duplicate(index: Index, found: dict) -> Diagnostic:
@@ -403,20 +428,26 @@ def _duplicate(index: Index, found: dict) -> Diagnostic:
     return Diagnostic("E413", message, span, (hint,), location=f"{path}:{rows[0]}")
 
 
-def _outside_domain(index, scored: pl.DataFrame, resolved) -> list[Diagnostic]:
-    transforms = {
+def _transforms(resolved) -> dict[str, str]:
+    return {
         node_id: r.transform
         for node_id, r in resolved.items()
         if r.node.is_leaf and r.node.score_from is None
     }
+
+
+def _outside_domain(scored: pl.LazyFrame, transforms: dict) -> pl.LazyFrame:
     logged = [s for s, t in transforms.items() if t in ("log", "log10")]
     rooted = [s for s, t in transforms.items() if t == "sqrt"]
     bad = (pl.col("series").is_in(logged) & (pl.col("value") <= 0)) | (
         pl.col("series").is_in(rooted) & (pl.col("value") < 0)
     )
-    rows = scored.filter(bad)
+    return scored.filter(bad.fill_null(False)).head(MAX_CELLS)
+
+
+def _domain_problems(index: Index, rows: pl.DataFrame, transforms) -> list:
     problems = []
-    for row in rows.head(MAX_CELLS).iter_rows(named=True):
+    for row in rows.iter_rows(named=True):
         transform = transforms[row["series"]]
         path = data.path_of(index.source(row["source"]))
         message = (
@@ -460,13 +491,19 @@ def _span_of(index: Index, series: str) -> Span | None:
 # ---- warnings -------------------------------------------------------------------
 
 
-def _warn_units(index: Index, values: pl.DataFrame, units: set[str]) -> None:
-    present = set(values.filter(pl.col("value").is_not_null())["unit"].unique())
-    in_data = sorted(values["unit"].drop_nulls().unique())
+def _units_in_data(values: pl.LazyFrame) -> pl.LazyFrame:
+    """Each unit of the data, and whether it has any value."""
+    return values.group_by("unit").agg(pl.col("value").is_not_null().any())
+
+
+def _warn_units(index: Index, found: pl.DataFrame) -> None:
+    present = set(found.filter(pl.col("value"))["unit"].to_list())
+    codes = {u.code for u in index.units} | {g.code for g in index.groups}
+    others = sorted(u for u in found["unit"].to_list() if u and u not in codes)
     for unit in index.units:
         if unit.code in present:
             continue
-        hints = did_you_mean(unit.code, [u for u in in_data if u not in units])
+        hints = did_you_mean(unit.code, others)
         hint = f" ({hints[0]})" if hints else ""
         warnings.warn(
             f"{unit.span or index.path}: unit `{unit.code}` has no value in any "
@@ -476,52 +513,67 @@ def _warn_units(index: Index, values: pl.DataFrame, units: set[str]) -> None:
         )
 
 
-def _warn_years(index: Index, values: pl.DataFrame) -> None:
-    dated = {n.id for n in index.nodes() if n.data_year is not None}
-    undated = values.filter(~pl.col("series").is_in(list(dated)))
-    if not index.years or undated["year"].null_count() > 0 or undated.height == 0:
+def _years_in_data(index: Index, values: pl.LazyFrame) -> pl.LazyFrame:
+    """Each year of the series without a year of their own, and whether it has
+    any value."""
+    dated = [n.id for n in index.nodes() if n.data_year is not None]
+    undated = values.filter(~pl.col("series").is_in(dated))
+    return undated.group_by("year").agg(pl.col("value").is_not_null().any())
+
+
+def _warn_years(index: Index, years: pl.DataFrame) -> None:
+    if not index.years or years.height == 0 or years["year"].null_count() > 0:
         return
-    present = set(undated.filter(pl.col("value").is_not_null())["year"].unique())
+    present = sorted(years.filter(pl.col("value"))["year"].to_list())
+    shown = ", ".join(str(y) for y in present[: MAX_LISTED * 2]) or "no values"
     for year in index.years:
         if year not in present:
-            shown = ", ".join(str(y) for y in sorted(present)[: MAX_LISTED * 2])
             warnings.warn(
                 f"{index.path}: year {year} has no data; every score of {year} "
-                f"will be missing (the data has: {shown or 'no values'})",
+                f"will be missing (the data has: {shown})",
                 AixWarning,
                 stacklevel=2,
             )
 
 
-def _warn_clipped(index: Index, scored: pl.DataFrame, resolved) -> None:
-    bounds = {
+def _bounds(resolved) -> dict[str, tuple[float, float]]:
+    return {
         node_id: (min(a.worst, a.best), max(a.worst, a.best))
         for node_id, r in resolved.items()
         if (a := r.anchors) is not None and a.clip and r.node.score_from is None
     }
-    low = {series: bound[0] for series, bound in bounds.items()}
-    high = {series: bound[1] for series, bound in bounds.items()}
-    series = pl.col("series")
-    outside = scored.filter(
-        series.is_in(list(bounds))
-        & (
-            (pl.col("value") < series.replace_strict(low, default=None))
-            | (pl.col("value") > series.replace_strict(high, default=None))
-        )
+
+
+def _clipped(scored: pl.LazyFrame, bounds: dict) -> pl.LazyFrame:
+    """How many values of each series lie beyond its anchors."""
+    low = pl.col("series").replace_strict(
+        {s: b[0] for s, b in bounds.items()}, default=None, return_dtype=pl.Float64
     )
-    found = dict(outside.group_by("series").len().iter_rows())
-    counts = [f"`{s}`: {found[s]}" for s in bounds if found.get(s)]
-    if counts:
-        total = sum(int(c.rsplit(": ", 1)[1]) for c in counts)
-        verb = "values lie" if total != 1 else "value lies"
-        warnings.warn(
-            f"{index.path}: {total} {verb} beyond the anchors and "
-            f"{'were' if total != 1 else 'was'} clipped to the scale ("
-            + ", ".join(counts[: MAX_LISTED * 2])
-            + ")",
-            AixWarning,
-            stacklevel=2,
-        )
+    high = pl.col("series").replace_strict(
+        {s: b[1] for s, b in bounds.items()}, default=None, return_dtype=pl.Float64
+    )
+    outside = ((pl.col("value") < low) | (pl.col("value") > high)).fill_null(False)
+    return (
+        scored.filter(outside)
+        .group_by("series", maintain_order=True)
+        .agg(pl.len().alias("count"))
+    )
+
+
+def _warn_clipped(index: Index, clipped: pl.DataFrame) -> None:
+    if clipped.height == 0:
+        return
+    order = {node.id: i for i, node in enumerate(index.nodes())}
+    rows = sorted(clipped.iter_rows(), key=lambda row: order.get(row[0], 0))
+    total = sum(count for _, count in rows)
+    counts = ", ".join(f"`{s}`: {c}" for s, c in rows[: MAX_LISTED * 2])
+    verb = "values lie" if total != 1 else "value lies"
+    warnings.warn(
+        f"{index.path}: {total} {verb} beyond the anchors and "
+        f"{'were' if total != 1 else 'was'} clipped to the scale ({counts})",
+        AixWarning,
+        stacklevel=2,
+    )
 
 
 # ---- diagnostics ------------------------------------------------------------------
