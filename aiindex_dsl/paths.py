@@ -49,6 +49,10 @@ def confine(
     location: str | None = None,
 ) -> None:
     """Refuse ``target`` when it lies outside ``root``; ``what`` names it."""
+    if "\x00" in str(target):
+        message = f"{what} is not a valid path: it holds a null character"
+        hint = "write the path as plain text"
+        raise AixError([Diagnostic(code, message, span, (hint,), location=location)])
     if outside_allowed() or Path(target).resolve().is_relative_to(root):
         return
     message = f"{what} lies outside the project {root}"

@@ -82,6 +82,8 @@ def read_source(path: str) -> str:
         raise _file_problem(path, "E101", "this is a folder, not a .aix file") from None
     except OSError as error:
         raise _file_problem(path, "E101", f"cannot be read: {error.strerror}") from None
+    except ValueError:
+        raise _file_problem(path, "E101", "this is not a valid file name") from None
     if len(raw) > MAX_BYTES:
         what = f"the file is larger than {MAX_BYTES:,} bytes, the most aix reads"
         raise _file_problem(path, "E102", what, "split it with `extends` or `include`")

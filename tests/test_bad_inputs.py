@@ -283,3 +283,15 @@ def test_problems_as_json_carry_code_span_and_hints(cli, monkeypatch):
     assert record["span"]["file"] == path
     assert record["span"]["line"] == 12
     assert record["hints"] == ["write the number without separators, as 1234"]
+
+
+def test_a_path_with_a_null_character_is_refused(tmp_path, monkeypatch):
+    from aiindex_dsl.api import load
+
+    path = tmp_path / "child.aix"
+    path.write_text('index t extends "a\x00b.aix" {\n}\n')
+    for allowed in ("", "1"):
+        monkeypatch.setenv("AIX_ALLOW_OUTSIDE", allowed)
+        with pytest.raises(AixError) as raised:
+            load(str(path))
+        assert "holds a null character" in raised.value.diagnostics[0].message
