@@ -13,8 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from lark import Token, Transformer, Tree, v_args
-from lark.exceptions import VisitError
+from lark import Token, Tree
 
 from .diagnostics import AixError, Diagnostic
 from .ir import (
@@ -109,12 +108,7 @@ def build_with_spans(
     them to keep comments beside their statements.
     """
     builder = Builder(path)
-    try:
-        result = builder.transform(tree)
-    except VisitError as error:
-        if isinstance(error.orig_exc, AixError):
-            raise error.orig_exc from None
-        raise
+    result = builder.transform(tree)
     if builder.problems:
         raise AixError(sorted(builder.problems, key=_position))
     return result, builder.spans
@@ -165,15 +159,25 @@ class Number(float):
         return number
 
 
-@v_args(meta=True)
-class Builder(Transformer):
-    """Builds the IR bottom-up; problems are gathered in ``self.problems``."""
+class Builder:
+    """Builds the IR bottom-up; problems are gathered in ``self.problems``.
+
+    Each rule of the grammar has a method of its name, called with the rule's
+    position (Lark's ``meta``) and its children already built.
+    """
 
     def __init__(self, path: str):
-        super().__init__()
         self.path = path
         self.problems: list[Diagnostic] = []
         self.spans: dict[tuple[str, ...], Span] = {}
+
+    def transform(self, tree: Tree):
+        """The IR of a parse tree, children first."""
+        children = [
+            self.transform(child) if isinstance(child, Tree) else child
+            for child in tree.children
+        ]
+        return getattr(self, tree.data)(tree.meta, children)
 
     def span(self, meta) -> Span:
         """The span of a rule, from Lark's propagated positions."""

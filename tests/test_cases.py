@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from aiindex_dsl.build import build
+from aiindex_dsl.build import Catalogue, build
 from aiindex_dsl.checks import check
 from aiindex_dsl.compose import load_file
 from aiindex_dsl.diagnostics import AixError, render_text
@@ -95,3 +95,26 @@ def test_invalid_case(path):
     text = render_text(caught.value.diagnostics)
     assert str(ROOT) not in text
     _compare(ROOT / path.replace(".aix", ".txt"), text + "\n")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(str(p.relative_to(ROOT)) for p in (ROOT / CASES / "valid").glob("_*.aix")),
+)
+def test_parents_and_catalogues_format_stably(path):
+    text = read_source(path)
+    formatted = format_text(text, path)
+    assert format_text(formatted, path) == formatted
+    own = _plain(build(parse(text, path), path))
+    assert _plain(build(parse(formatted, path), path)) == own
+
+
+def _plain(built) -> dict:
+    if isinstance(built, Catalogue):
+        return {
+            kind: [
+                without_spans(m.model_dump(mode="json")) for m in getattr(built, kind)
+            ]
+            for kind in ("sources", "variables", "units")
+        }
+    return without_spans(built.model_dump(mode="json"))
