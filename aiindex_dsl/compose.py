@@ -26,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import data, paths
-from .build import Catalogue, build
+from .build import Catalogue, build, collector_paused
 from .checks import duplicate_ids
 from .diagnostics import AixError, Diagnostic, did_you_mean
 from .ir import Expectation, Index, Node, Span
@@ -63,7 +63,8 @@ def load_file(path: str, chain: tuple[str, ...] = ()) -> Index:
                 )
             ]
         )
-    built = build(parse(read_source(path), path), path)
+    with collector_paused():
+        built = build(parse(read_source(path), path), path)
     if isinstance(built, Catalogue):
         raise AixError(
             [
@@ -143,7 +144,8 @@ def _load_catalogue(path: str, chain: tuple[str, ...]) -> Catalogue:
     resolved = str(Path(path).resolve())
     if resolved in chain:
         raise _cycle(path, chain)
-    built = build(parse(read_source(path), path), path)
+    with collector_paused():
+        built = build(parse(read_source(path), path), path)
     if isinstance(built, Index):
         raise AixError(
             [

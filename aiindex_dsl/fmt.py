@@ -22,6 +22,7 @@ from lark import Token
 from .build import (
     Catalogue,
     build_with_spans,
+    collector_paused,
     expression_text,
     number_text,
     owner,
@@ -98,9 +99,10 @@ def format_text(text: str, path: str = "<text>") -> str:
     Raises :class:`~aiindex_dsl.diagnostics.AixError` if the text does not
     parse or build; the layout of a broken file is left to its author.
     """
-    tree, comments = parse_with_comments(text, path)
-    built, spans = build_with_spans(tree, path)
-    lines = Printer(spans).file(built)
+    with collector_paused():
+        tree, comments = parse_with_comments(text, path)
+        built, spans = build_with_spans(tree, path)
+        lines = Printer(spans).file(built)
     tail = attach(lines, comments)
     return render(lines, tail)
 
