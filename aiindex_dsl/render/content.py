@@ -1,7 +1,8 @@
 """What the methodology appendix says, gathered from the IR and the results.
 
 Each ``*_section`` function returns plain data (dicts, lists, numbers and
-text) for one section; the templates of :mod:`.docs` only lay it out. The
+text) for one section (the worked example is in :mod:`.worked`); the
+templates of :mod:`.docs` only lay it out. The
 settings in force at each node come from :mod:`aiindex_dsl.resolve`, the
 numbers from the run's long table, so the appendix shows what was computed.
 """
@@ -17,7 +18,7 @@ import polars as pl
 
 from .. import data
 from ..ir import Index, Node
-from ..resolve import Resolved, resolve
+from ..resolve import Resolved
 from ..results import Results
 from . import charts, formulas
 
@@ -125,7 +126,7 @@ def _years(index: Index) -> str:
 
 def _fingerprints(index: Index, files: list[Path]) -> list[dict]:
     rows = [
-        {"role": "definition", "path": _shown(p, index), "sha256": fingerprint(p)}
+        {"role": "definition", "path": display_path(p, index), "sha256": fingerprint(p)}
         for p in files
     ]
     for source in index.sources:
@@ -136,14 +137,14 @@ def _fingerprints(index: Index, files: list[Path]) -> list[dict]:
         rows.append(
             {
                 "role": f"data ({source.id})",
-                "path": _shown(path, index),
+                "path": display_path(path, index),
                 "sha256": digest,
             }
         )
     return rows
 
 
-def _shown(path: Path, index: Index) -> str:
+def display_path(path: Path, index: Index) -> str:
     """A path relative to the definition's folder, as written there."""
     base = Path(index.path).resolve().parent if index.path else Path.cwd()
     try:
@@ -226,7 +227,7 @@ def _indicator_row(index: Index, r: Resolved) -> dict:
         "direction": r.direction,
         "transform": r.transform,
         "normalization": (
-            _normalization_text(r) if not node.score_from else "taken as published"
+            normalization_text(r) if not node.score_from else "taken as published"
         ),
         "rationale": (r.anchors.rationale or "") if r.anchors else "",
         "weight": percent(r.weight),
@@ -240,7 +241,7 @@ def _source_of(index: Index, source_id: str) -> dict:
     return {"id": source_id, "title": title}
 
 
-def _normalization_text(r: Resolved) -> str:
+def normalization_text(r: Resolved) -> str:
     method = r.normalization.method
     if method == "anchors" and r.anchors is not None:
         a = r.anchors
@@ -306,7 +307,7 @@ def method_section(
             formulas.transformation,
         ),
         "aggregations": _grouped(parents, lambda r: r.aggregate, formulas.aggregation),
-        "points": _forms(formulas.points()),
+        "points": forms(formulas.points()),
         "negative": [r.id for r in leaves if r.direction == "negative"],
         "published": [n.id for n in index.nodes() if n.score_from is not None],
         "imputation": _rules(leaves, lambda r: _impute_text(r)),
@@ -316,7 +317,7 @@ def method_section(
     }
 
 
-def _forms(term) -> dict:
+def forms(term) -> dict:
     return {
         "mathml": formulas.mathml(term),
         "tex": formulas.tex(term),
@@ -326,7 +327,7 @@ def _forms(term) -> dict:
 
 def _grouped(nodes: list[Resolved], key, formula) -> list[dict]:
     return [
-        {"method": rule["rule"], **rule, **_forms(formula(rule["rule"]))}
+        {"method": rule["rule"], **rule, **forms(formula(rule["rule"]))}
         for rule in _rules(nodes, key)
     ]
 
@@ -403,7 +404,7 @@ def _flagged(results: Results, flag: str) -> dict:
 def coverage_section(index: Index, results: Results, year) -> list[dict]:
     """Per unit and dimension: how many indicators were observed, imputed or missing."""
     rows = year_rows(results, year)
-    units = _unit_order(rows)
+    units = unit_order(rows)
     table = []
     for unit, name in units:
         mine = rows.filter(pl.col("unit") == unit)
@@ -431,7 +432,7 @@ def _coverage_cell(rows: pl.DataFrame, dimension: Node) -> dict:
     }
 
 
-def _unit_order(rows: pl.DataFrame) -> list[tuple[str, str]]:
+def unit_order(rows: pl.DataFrame) -> list[tuple[str, str]]:
     composite = rows.filter(pl.col("depth") == 0).sort("rank", "unit", nulls_last=True)
     return list(zip(composite["unit"], composite["name"], strict=True))
 
@@ -444,7 +445,7 @@ def results_section(index: Index, results: Results, year) -> dict:
     rows = year_rows(results, year)
     dimensions = top_dimensions(index)
     table = []
-    for unit, name in _unit_order(rows):
+    for unit, name in unit_order(rows):
         mine = rows.filter(pl.col("unit") == unit)
         table.append(
             {
@@ -511,194 +512,3 @@ def _result_charts(index: Index, table: list[dict]) -> list[dict]:
             "svg": charts.heatmap(names, titles, grid, 1 + extra_decimals(index)),
         },
     ]
-
-
-# ---- 8. worked example ---------------------------------------------------------
-
-
-def worked_section(
-    index: Index,
-    resolved: dict[str, Resolved],
-    results: Results,
-    year,
-    unit: str | None,
-) -> dict:
-    """One unit from raw values through scores to the composite."""
-    rows = year_rows(results, year)
-    order = _unit_order(rows)
-    code = unit or (order[0][0] if order else "")
-    names = dict(order)
-    mine = rows.filter(pl.col("unit") == code)
-    return {
-        "unit": code,
-        "name": names.get(code, code),
-        "indicators": [
-            _worked_leaf(index, resolved[n.id], mine)
-            for n in index.nodes()
-            if n.is_leaf
-        ],
-        "parents": [
-            _worked_parent(index, resolved, node, mine)
-            for node in _children_first(index.root)
-        ],
-    }
-
-
-def _children_first(node: Node) -> list[Node]:
-    """Nodes with children, each after everything below it, in written order."""
-    if node.is_leaf:
-        return []
-    found = [n for child in node.children for n in _children_first(child)]
-    return [*found, node]
-
-
-def _worked_leaf(index: Index, r: Resolved, rows: pl.DataFrame) -> dict:
-    row = _row(rows, r.id)
-    step = _substituted(index, r, row)
-    return {
-        "id": r.id,
-        "title": label(r.node),
-        "raw": row["raw"] if row else None,
-        "score": row["score"] if row else None,
-        "imputed": bool(row and row["imputed"]),
-        "clipped": bool(row and row["clipped"]),
-        "method": _normalization_text(r),
-        "transform": r.transform,
-        "step": step,
-    }
-
-
-def _row(rows: pl.DataFrame, node_id: str) -> dict | None:
-    found = rows.filter(pl.col("node") == node_id)
-    return found.row(0, named=True) if found.height else None
-
-
-TRANSFORMS = {"none": None, "log": math.log, "log10": math.log10, "sqrt": math.sqrt}
-
-
-def _substituted(index: Index, r: Resolved, row: dict | None) -> dict | None:
-    """The anchor formula with this unit's numbers (after the transform, if
-    any), when the value was observed and the method is anchors."""
-    if row is None or row["raw"] is None or row["score"] is None:
-        return None
-    if r.normalization.method != "anchors" or r.anchors is None:
-        return None
-    if r.transform not in TRANSFORMS or row["imputed"]:
-        return None
-    function = TRANSFORMS[r.transform] or (lambda v: v)
-    try:
-        x, worst, best = (function(v) for v in (row["raw"], *_ends(r)))
-    except ValueError:
-        return None
-    digits = 2 + extra_decimals(index)
-    shown = [formulas.num(formulas.rounded(v, 4)) for v in (x, worst, best)]
-    ratio = formulas.frac(
-        formulas.row(shown[0], formulas.op("−"), shown[1]),
-        formulas.row(shown[2], formulas.op("−"), shown[1]),
-    )
-    scale = index.scale
-    unclipped = scale.low + (scale.high - scale.low) * (x - worst) / (best - worst)
-    right = [*formulas.scaled(ratio, scale), formulas.op("=")]
-    right.append(formulas.num(formulas.rounded(unclipped, digits)))
-    if row["clipped"]:
-        right += [
-            formulas.op("→"),
-            formulas.num(formulas.rounded(row["score"], digits)),
-        ]
-    score = formulas.equation(formulas.sym("s"), *right)
-    if r.transform == "none":
-        return _forms(score)
-    applied = formulas.transformation(r.transform)
-    step = formulas.row(
-        *applied.parts[:2],
-        applied.parts[2],
-        formulas.paren(formulas.num(row["raw"])),
-        formulas.op("="),
-        shown[0],
-        formulas.op(";"),
-    )
-    return _forms(formulas.row(step, score))
-
-
-def _ends(r: Resolved) -> tuple[float, float]:
-    return r.anchors.worst, r.anchors.best
-
-
-def _worked_parent(index: Index, resolved: dict[str, Resolved], node: Node, rows):
-    r = resolved[node.id]
-    parent_row = _row(rows, node.id)
-    children = []
-    for child in node.children:
-        row = _row(rows, child.id)
-        children.append(
-            {
-                "id": child.id,
-                "title": label(child),
-                "weight": resolved[child.id].weight,
-                "share": row["share"] if row else None,
-                "score": row["score"] if row else None,
-                "points": row["points"] if row else None,
-            }
-        )
-    return {
-        "id": node.id,
-        "title": label(node) if node.kind != "index" else "Composite",
-        "aggregate": r.aggregate,
-        "score": parent_row["score"] if parent_row else None,
-        "points": parent_row["points"] if parent_row else None,
-        "children": children,
-        "sum": _weighted_sum(
-            r.aggregate, children, parent_row, 2 + extra_decimals(index)
-        ),
-    }
-
-
-def _weighted_sum(method: str, children: list[dict], parent, digits: int):
-    """``s = 0.5 · 80 + 0.5 · 60 ≈ 70`` (arithmetic) or ``s = 80^0.5 · 60^0.5``
-    (geometric), with the shares renormalized for the unit's missing data."""
-    present = [c for c in children if c["score"] is not None and c["share"]]
-    if method not in MEANS or len(present) < 2 or parent is None:
-        return None
-    if parent["score"] is None:
-        return None
-    terms = []
-    for i, child in enumerate(present):
-        share = formulas.num(formulas.rounded(child["share"], 4))
-        score = formulas.num(formulas.rounded(child["score"], digits))
-        if i:
-            terms.append(formulas.op(MEANS[method]))
-        if method == "geometric":
-            terms.append(formulas.power(score, share))
-        else:
-            terms += [share, formulas.op("·"), score]
-    terms += [
-        formulas.op("≈"),
-        formulas.num(formulas.rounded(parent["score"], digits)),
-    ]
-    return _forms(formulas.equation(formulas.sym("s"), *terms))
-
-
-MEANS = {"arithmetic": "+", "geometric": "·"}
-
-
-# ---- everything ----------------------------------------------------------------
-
-
-def gather(index: Index, results: Results, date: str, unit=None, year=None) -> dict:
-    """Every section of the appendix (the extends comparison and the
-    definition's text are added by :mod:`.docs`)."""
-    resolved = resolve(index)
-    year = latest_year(results) if year is None else year
-    files = definition_files(index)
-    return {
-        "header": header_section(index, files, date),
-        "framework": framework_section(index, resolved),
-        "indicators": indicator_section(index, resolved),
-        "sources": source_section(index),
-        "method": method_section(index, resolved, results),
-        "year": "" if year is None else str(year),
-        "coverage": coverage_section(index, results, year),
-        "results": results_section(index, results, year),
-        "worked": worked_section(index, resolved, results, year, unit),
-        "files": files,
-    }

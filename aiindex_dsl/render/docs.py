@@ -25,8 +25,9 @@ from pygments.formatters import HtmlFormatter, LatexFormatter
 
 from ..diagnostics import AixError, Diagnostic, did_you_mean
 from ..ir import Index
+from ..resolve import resolve
 from ..results import Results
-from . import changes, content, formulas
+from . import changes, content, formulas, worked
 from .lexer import AixLexer
 
 FORMATS = ("html", "md", "tex")
@@ -73,7 +74,7 @@ def render(
     ``parent`` is the index this one extends, already loaded, when it does.
     """
     _check_unit(results, unit)
-    sections = content.gather(index, results, date, unit, year)
+    sections = gather(index, results, date, unit, year)
     sections["changes"] = _changes(parent, index)
     sections["listings"] = _listings(index, sections.pop("files"), fmt)
     if fmt == "html":
@@ -82,6 +83,26 @@ def render(
         sections["preamble"] = Raw(LatexFormatter().get_style_defs())
     env = _environment(fmt, content.extra_decimals(index))
     return env.get_template(f"appendix.{fmt}").render(**sections)
+
+
+def gather(index: Index, results: Results, date: str, unit=None, year=None) -> dict:
+    """Every section of the appendix but the comparison with a parent and the
+    definition's text, as plain data for the templates."""
+    resolved = resolve(index)
+    year = content.latest_year(results) if year is None else year
+    files = content.definition_files(index)
+    return {
+        "header": content.header_section(index, files, date),
+        "framework": content.framework_section(index, resolved),
+        "indicators": content.indicator_section(index, resolved),
+        "sources": content.source_section(index),
+        "method": content.method_section(index, resolved, results),
+        "year": "" if year is None else str(year),
+        "coverage": content.coverage_section(index, results, year),
+        "results": content.results_section(index, results, year),
+        "worked": worked.worked_section(index, resolved, results, year, unit),
+        "files": files,
+    }
 
 
 def _check_unit(results: Results, unit: str | None) -> None:
@@ -118,7 +139,7 @@ def _listings(index: Index, files: list[Path], fmt: str) -> list[dict]:
     listings = []
     for path in files:
         text = path.read_text("utf-8")
-        shown = content._shown(path, index)
+        shown = content.display_path(path, index)
         listings.append({"path": shown, "code": _highlighted(text, fmt)})
     return listings
 

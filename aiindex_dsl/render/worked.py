@@ -1,0 +1,190 @@
+"""Section 8 of the appendix: one unit from raw values to its composite.
+
+Each indicator's raw value is put into its normalization formula (after the
+transform, when there is one) and each parent's score into its mean, with the
+unit's own numbers, so a reader can redo the computation by hand.
+"""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from ..ir import Index, Node
+from ..resolve import Resolved
+from ..results import Results
+from . import formulas
+from .content import (
+    extra_decimals,
+    forms,
+    label,
+    normalization_text,
+    unit_order,
+    year_rows,
+)
+
+
+def worked_section(
+    index: Index,
+    resolved: dict[str, Resolved],
+    results: Results,
+    year,
+    unit: str | None,
+) -> dict:
+    """One unit from raw values through scores to the composite."""
+    rows = year_rows(results, year)
+    order = unit_order(rows)
+    code = unit or (order[0][0] if order else "")
+    names = dict(order)
+    mine = rows.filter(pl.col("unit") == code)
+    return {
+        "unit": code,
+        "name": names.get(code, code),
+        "indicators": [
+            _worked_leaf(index, resolved[n.id], mine)
+            for n in index.nodes()
+            if n.is_leaf
+        ],
+        "parents": [
+            _worked_parent(index, resolved, node, mine)
+            for node in _children_first(index.root)
+        ],
+    }
+
+
+def _children_first(node: Node) -> list[Node]:
+    """Nodes with children, each after everything below it, in written order."""
+    if node.is_leaf:
+        return []
+    found = [n for child in node.children for n in _children_first(child)]
+    return [*found, node]
+
+
+def _worked_leaf(index: Index, r: Resolved, rows: pl.DataFrame) -> dict:
+    row = _row(rows, r.id)
+    step = _substituted(index, r, row)
+    return {
+        "id": r.id,
+        "title": label(r.node),
+        "raw": row["raw"] if row else None,
+        "score": row["score"] if row else None,
+        "imputed": bool(row and row["imputed"]),
+        "clipped": bool(row and row["clipped"]),
+        "method": normalization_text(r),
+        "transform": r.transform,
+        "step": step,
+    }
+
+
+def _row(rows: pl.DataFrame, node_id: str) -> dict | None:
+    found = rows.filter(pl.col("node") == node_id)
+    return found.row(0, named=True) if found.height else None
+
+
+TRANSFORMS = {"none": None, "log": math.log, "log10": math.log10, "sqrt": math.sqrt}
+
+
+def _substituted(index: Index, r: Resolved, row: dict | None) -> dict | None:
+    """The anchor formula with this unit's numbers (after the transform, if
+    any), when the value was observed and the method is anchors."""
+    if row is None or row["raw"] is None or row["score"] is None:
+        return None
+    if r.normalization.method != "anchors" or r.anchors is None:
+        return None
+    if r.transform not in TRANSFORMS or row["imputed"]:
+        return None
+    function = TRANSFORMS[r.transform] or (lambda v: v)
+    try:
+        x, worst, best = (function(v) for v in (row["raw"], *_ends(r)))
+    except ValueError:
+        return None
+    digits = 2 + extra_decimals(index)
+    shown = [formulas.num(formulas.rounded(v, 4)) for v in (x, worst, best)]
+    ratio = formulas.frac(
+        formulas.row(shown[0], formulas.op("−"), shown[1]),
+        formulas.row(shown[2], formulas.op("−"), shown[1]),
+    )
+    scale = index.scale
+    unclipped = scale.low + (scale.high - scale.low) * (x - worst) / (best - worst)
+    right = [*formulas.scaled(ratio, scale), formulas.op("=")]
+    right.append(formulas.num(formulas.rounded(unclipped, digits)))
+    if row["clipped"]:
+        right += [
+            formulas.op("→"),
+            formulas.num(formulas.rounded(row["score"], digits)),
+        ]
+    score = formulas.equation(formulas.sym("s"), *right)
+    if r.transform == "none":
+        return forms(score)
+    applied = formulas.transformation(r.transform)
+    step = formulas.row(
+        *applied.parts[:2],
+        applied.parts[2],
+        formulas.paren(formulas.num(row["raw"])),
+        formulas.op("="),
+        shown[0],
+        formulas.op(";"),
+    )
+    return forms(formulas.row(step, score))
+
+
+def _ends(r: Resolved) -> tuple[float, float]:
+    return r.anchors.worst, r.anchors.best
+
+
+def _worked_parent(index: Index, resolved: dict[str, Resolved], node: Node, rows):
+    r = resolved[node.id]
+    parent_row = _row(rows, node.id)
+    children = []
+    for child in node.children:
+        row = _row(rows, child.id)
+        children.append(
+            {
+                "id": child.id,
+                "title": label(child),
+                "weight": resolved[child.id].weight,
+                "share": row["share"] if row else None,
+                "score": row["score"] if row else None,
+                "points": row["points"] if row else None,
+            }
+        )
+    return {
+        "id": node.id,
+        "title": label(node) if node.kind != "index" else "Composite",
+        "aggregate": r.aggregate,
+        "score": parent_row["score"] if parent_row else None,
+        "points": parent_row["points"] if parent_row else None,
+        "children": children,
+        "sum": _weighted_sum(
+            r.aggregate, children, parent_row, 2 + extra_decimals(index)
+        ),
+    }
+
+
+def _weighted_sum(method: str, children: list[dict], parent, digits: int):
+    """``s = 0.5 · 80 + 0.5 · 60 ≈ 70`` (arithmetic) or ``s = 80^0.5 · 60^0.5``
+    (geometric), with the shares renormalized for the unit's missing data."""
+    present = [c for c in children if c["score"] is not None and c["share"]]
+    if method not in MEANS or len(present) < 2 or parent is None:
+        return None
+    if parent["score"] is None:
+        return None
+    terms = []
+    for i, child in enumerate(present):
+        share = formulas.num(formulas.rounded(child["share"], 4))
+        score = formulas.num(formulas.rounded(child["score"], digits))
+        if i:
+            terms.append(formulas.op(MEANS[method]))
+        if method == "geometric":
+            terms.append(formulas.power(score, share))
+        else:
+            terms += [share, formulas.op("·"), score]
+    terms += [
+        formulas.op("≈"),
+        formulas.num(formulas.rounded(parent["score"], digits)),
+    ]
+    return forms(formulas.equation(formulas.sym("s"), *terms))
+
+
+MEANS = {"arithmetic": "+", "geometric": "·"}
