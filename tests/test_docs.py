@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import jinja2
@@ -363,3 +365,23 @@ def test_worked_example_shows_the_transform_and_the_geometric_mean(tmp_path):
     assert "= 0.6667" in worked
     # sqrt(0.6667 * 0.8) = 0.7303
     assert "s = 0.6667^0.5 · 0.8^0.5 ≈ 0.7303" in worked
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
+@pytest.mark.parametrize("source", ["us_china", "evil"])
+def test_latex_compiles(tmp_path, source):
+    if source == "evil":
+        definition = aiindex_dsl.load(str(_write_index(tmp_path)))
+    else:
+        definition = aiindex_dsl.load(str(ROOT / "indices" / f"{source}.aix"))
+    (tmp_path / "a.tex").write_text(docs.appendix(definition, "tex", DATE), "utf-8")
+    run = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "a.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-2000:]
+    assert (tmp_path / "a.pdf").stat().st_size > 10_000

@@ -245,12 +245,24 @@ TEX_SPECIAL = {
 
 
 def escape_tex(text: str) -> str:
-    """Text for LaTeX, every special character escaped.
+    """Text for LaTeX, every special character escaped; characters beyond
+    Latin (and common typography) shown as their code point.
 
     >>> escape_tex("50% of R&D_x")
     '50\\\\% of R\\\\&D\\\\_x'
     """
-    return "".join(TEX_SPECIAL.get(c, c) for c in text)
+    return "".join(TEX_SPECIAL.get(c) or _tex_character(c) for c in text)
+
+
+TEX_TYPOGRAPHY = "–—‘’“”…·•→≈−×€£°§©®™"
+
+
+def _tex_character(c: str) -> str:
+    """A character pdfLaTeX sets with the preamble's fonts, or its code point
+    in brackets (a CJK character, say) so the document still compiles."""
+    if ord(c) <= 0x17F or c in TEX_TYPOGRAPHY:
+        return c
+    return f"[U+{ord(c):04X}]"
 
 
 # ---- number filters ------------------------------------------------------------

@@ -147,7 +147,15 @@ def _subscript(over: str) -> Term:
     return row(sym("c"), op("∈"), sym(over))
 
 
-TEX_OPERATORS = {"·": r"\cdot", "∈": r"\in", "−": "-", "×": r"\times", "≥": r"\geq"}
+TEX_OPERATORS = {
+    "·": r"\cdot",
+    "∈": r"\in",
+    "−": "-",
+    "×": r"\times",
+    "≥": r"\geq",
+    "≈": r"\approx",
+    "→": r"\to",
+}
 
 
 def tex(term: Term) -> str:
