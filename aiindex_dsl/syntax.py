@@ -135,11 +135,13 @@ def parse(text: str, path: str = "<text>", using: lark.Lark | None = None) -> la
 MAX_NESTING = 32
 MAX_NODES = 50_000
 MAX_EXPRESSION_DEPTH = 64
+MAX_YEARS = 1_000
 LIMITS = {
     "bytes": MAX_BYTES,
     "nesting": MAX_NESTING,
     "nodes": MAX_NODES,
     "expression depth": MAX_EXPRESSION_DEPTH,
+    "years": MAX_YEARS,
 }
 EXPRESSION_RULES = {"add", "sub", "mul", "div", "neg", "call"}
 
@@ -164,11 +166,35 @@ def check_limits(tree: lark.Tree, path: str) -> None:
             depth += 1
             if depth > MAX_EXPRESSION_DEPTH:
                 raise _limit(subtree, path, "E110", *_too_nested())
+        if subtree.data != "number":
+            _check_years(subtree, path)
         stack += [
             (child, nesting, depth)
             for child in reversed(subtree.children)
             if isinstance(child, lark.Tree)
         ]
+
+
+def _check_years(subtree: lark.Tree, path: str) -> None:
+    """Whole numbers outside ``number`` are years: four digits or so, and a
+    span of them no longer than :data:`MAX_YEARS`."""
+    years = [
+        t for t in subtree.children if isinstance(t, lark.Token) and t.type == "INT"
+    ]
+    for token in years:
+        if len(token.replace("_", "")) > 6:
+            span = _span(path, token.line, token.column, len(token))
+            hint = "a year is written with four digits, as 2024"
+            raise AixError(
+                [Diagnostic("E112", f"`{token[:12]}` is not a year", span, (hint,))]
+            )
+    if subtree.data == "year_span" and len(years) == 2:
+        first, last = (int(t.replace("_", "")) for t in years)
+        if last - first > MAX_YEARS:
+            hint = "list the years the index scores, as `years 2015 to 2024`"
+            message = f"the years span more than {MAX_YEARS:,} years"
+            span = _span(path, years[0].line, years[0].column, len(years[0]))
+            raise AixError([Diagnostic("E112", message, span, (hint,))])
 
 
 def _too_many() -> tuple[str, str]:
