@@ -295,3 +295,18 @@ def test_a_path_with_a_null_character_is_refused(tmp_path, monkeypatch):
         with pytest.raises(AixError) as raised:
             load(str(path))
         assert "holds a null character" in raised.value.diagnostics[0].message
+
+
+def test_outputs_get_ordinary_permissions(cli, tmp_path):
+    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    fresh, kept = tmp_path / "fresh.csv", tmp_path / "kept.csv"
+    kept.write_text("earlier")
+    kept.chmod(0o640)
+    umask = os.umask(0o022)
+    try:
+        args = ["run", str(good), "-o", str(fresh), "-o", str(kept)]
+        assert cli.invoke(main, args).exit_code == 0
+    finally:
+        os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o644
+    assert kept.stat().st_mode & 0o777 == 0o640

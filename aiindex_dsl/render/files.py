@@ -60,12 +60,26 @@ def write_atomically(path: str, write: Callable[[str], None]) -> None:
         raise _unwritable(path, error) from None
     try:
         write(temporary)
+        os.chmod(temporary, _mode_for(path))
         os.replace(temporary, path)
     except OSError as error:
         raise _unwritable(path, error) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+
+
+def _mode_for(path: str) -> int:
+    """The permissions of the file being replaced, or those a new file gets.
+
+    A temporary file is private (0600); the result should not be.
+    """
+    try:
+        return os.stat(path).st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _unwritable(path: str, error: OSError) -> AixError:
