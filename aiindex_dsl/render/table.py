@@ -70,8 +70,9 @@ def _by_unit(rows, units, results, title) -> Table:
     nodes = rows.select("node", "order").unique().sort("order")["node"].to_list()
     for node in nodes:
         table.add_column(_label(results, node), justify="right")
+    by_unit = rows.partition_by("unit", as_dict=True, maintain_order=True)
     for unit in units.iter_rows(named=True):
-        cells = rows.filter(pl.col("unit") == unit["unit"])
+        cells = by_unit[(unit["unit"],)]
         scores = dict(zip(cells["node"], cells["score"], strict=True))
         table.add_row(
             _rank(unit["rank"]),
