@@ -306,11 +306,11 @@ def measure(panel: Panel, name: str, run: int) -> dict:
     else:
         command = [sys.executable, __file__, "--child", name, "--output", str(out)]
         command += _size_args(panel)
-    timed = ["/usr/bin/time", "-f", "TIME %e %M", *command]
+    timed = ["/usr/bin/time", "-f", "TIME %e %M %U %S", *command]
     load = os.getloadavg()[0]
     done = subprocess.run(timed, capture_output=True, text=True, check=False)
     last = [ln for ln in done.stderr.splitlines() if ln.startswith("TIME ")][-1]
-    wall, rss_kib = last.split()[1:]
+    wall, rss_kib, user, system = last.split()[1:]
     if done.returncode != 0:
         raise SystemExit(f"{name} failed:\n{done.stderr[-3000:]}")
     inner = (
@@ -321,6 +321,7 @@ def measure(panel: Panel, name: str, run: int) -> dict:
         "run": run,
         "process_seconds": float(wall),
         "compute_seconds": inner.get("seconds"),
+        "cpu_seconds": float(user) + float(system),
         "peak_rss_gib": int(rss_kib) / 2**20,
         "load_before": load,
     }
@@ -390,16 +391,18 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _table(rows: list[dict]) -> None:
-    print(
-        f"{'implementation':<18}{'median s':>10}{'compute s':>11}{'peak GiB':>10}  runs"
-    )
+    header = f"{'implementation':<18}{'median s':>10}{'compute s':>11}{'cpu s':>9}"
+    print(header + f"{'peak GiB':>10}  runs")
     for name in dict.fromkeys(r["implementation"] for r in rows):
         mine = [r for r in rows if r["implementation"] == name]
         wall = statistics.median(r["process_seconds"] for r in mine)
         inner = [r["compute_seconds"] for r in mine if r["compute_seconds"] is not None]
         compute = f"{statistics.median(inner):.2f}" if inner else "-"
+        cpu = statistics.median(r["cpu_seconds"] for r in mine)
         rss = max(r["peak_rss_gib"] for r in mine)
-        print(f"{name:<18}{wall:>10.2f}{compute:>11}{rss:>10.2f}  {len(mine)}")
+        print(
+            f"{name:<18}{wall:>10.2f}{compute:>11}{cpu:>9.2f}{rss:>10.2f}  {len(mine)}"
+        )
 
 
 def _uptime() -> str:
