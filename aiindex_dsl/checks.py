@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from .build import collector_paused
 from .diagnostics import AixError, Diagnostic, did_you_mean
 from .ir import (
     AGGREGATIONS,
@@ -44,7 +45,8 @@ METHODS = {
 
 def check(index: Index) -> Index:
     """Return the index unchanged if it is consistent; raise every problem if not."""
-    problems = [problem for rule in CHECKS for problem in rule(index)]
+    with collector_paused():
+        problems = [problem for rule in CHECKS for problem in rule(index)]
     if problems:
         raise AixError(problems)
     return index
