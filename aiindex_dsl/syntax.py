@@ -166,7 +166,7 @@ def check_limits(tree: lark.Tree, path: str) -> None:
             depth += 1
             if depth > MAX_EXPRESSION_DEPTH:
                 raise _limit(subtree, path, "E110", *_too_nested())
-        if subtree.data != "number":
+        if subtree.data not in ("number", "const"):
             _check_years(subtree, path)
         stack += [
             (child, nesting, depth)
