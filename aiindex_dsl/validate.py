@@ -54,16 +54,16 @@ def check_data(index: Index, units: Sequence[str]) -> None:
 
     ``units`` are the codes the index scores. A CSV whose ``value`` column
     holds ``1,234`` in its third row raises E410 naming that file, row 3 and
-    column ``value``. The files are scanned lazily, all checks in one pass:
-    only the cells at fault and small summaries are held in memory.
+    column ``value``. Each file is scanned once, all checks in one pass over
+    its parsed cells (held in memory while the checks run).
     """
     problems: list[Diagnostic] = []
     sources = []
     for source, wanted in _by_source(index):
         try:
-            sources.append(
-                (source, _parse_cells(read_cells(source, wanted, index), source))
-            )
+            cells = _parse_cells(read_cells(source, wanted, index), source)
+            # Cached: the checks below then read the file once, not once each.
+            sources.append((source, cells.cache()))
         except AixError as error:
             problems += error.diagnostics
     if problems:
