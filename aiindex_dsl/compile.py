@@ -187,10 +187,17 @@ def plan(index: Index) -> pl.LazyFrame:
     keys = Keys.of(unit_table, table)
 
     raw = raw_values(index, unit_table)
+    # The grid is built in the order of the results (year, node, unit) and the
+    # joins keep it, so the result table needs no sort of its own.
     grid = (
-        keys.units(unit_table.lazy().select("unit"))
-        .join(years(index, raw), how="cross")
-        .join(_enumerated(keys.nodes(table)).lazy(), how="cross")
+        years(index, raw)
+        .sort("year")
+        .join(
+            _enumerated(keys.nodes(table)).lazy(),
+            how="cross",
+            maintain_order="left_right",
+        )
+        .join(_sorted_units(keys, unit_table), how="cross", maintain_order="left_right")
     )
     read = keys.nodes(raw.rename({"series": "node"}), strict=False)
     frame = grid.join(
@@ -198,6 +205,7 @@ def plan(index: Index) -> pl.LazyFrame:
         on=KEYS,
         how="left",
         nulls_equal=True,
+        maintain_order="left",
     )
     frame = frame.with_columns(
         raw=pl.col("value"), observed=pl.col("value").is_not_null()
@@ -217,6 +225,11 @@ def plan(index: Index) -> pl.LazyFrame:
     frame = aggregate(frame, depth, set(table["aggregate"]))
     frame = effective_shares(frame, depth)
     return finish(frame, keys.units(unit_table.lazy()))
+
+
+def _sorted_units(keys: Keys, unit_table: pl.DataFrame) -> pl.LazyFrame:
+    """The units as the enumeration, in its order (that of their codes)."""
+    return keys.units(unit_table.lazy().select("unit")).sort("unit")
 
 
 class Keys:
@@ -264,7 +277,13 @@ def _enumerated(table: pl.DataFrame) -> pl.DataFrame:
 def _with_groups(frame: pl.LazyFrame, groups: pl.LazyFrame | None) -> pl.LazyFrame:
     if groups is None:
         return frame.with_columns(impute_group=pl.lit(None, pl.String))
-    return frame.join(groups, on=["unit", "impute_by"], how="left", nulls_equal=False)
+    return frame.join(
+        groups,
+        on=["unit", "impute_by"],
+        how="left",
+        nulls_equal=False,
+        maintain_order="left",
+    )
 
 
 def finish(frame: pl.LazyFrame, unit_table: pl.LazyFrame) -> pl.LazyFrame:
@@ -278,10 +297,9 @@ def finish(frame: pl.LazyFrame, unit_table: pl.LazyFrame) -> pl.LazyFrame:
         (pl.col("effective_share") * pl.col("score")).alias("points"),
     )
     return (
-        ranked.join(unit_table, on="unit", how="left")
+        ranked.join(unit_table, on="unit", how="left", maintain_order="left")
         .with_columns(pl.col(["imputed", "clipped", "treated"]).fill_null(False))
         .select(RESULT_COLUMNS)
-        .sort(["year", "order", "unit"])
         .with_columns(pl.col(["unit", "node", "parent", "kind"]).cast(pl.String))
     )
 
