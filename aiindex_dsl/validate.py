@@ -116,7 +116,9 @@ def read_cells(source: Source, wanted: list[data.Request], index: Index):
     offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
     frame = frame.with_row_index("__row", offset=offset)
     parts = _parts(frame, source, wanted, names, index)
-    rows = _collect(frame.select(pl.len()), source).item()
+    # Counting the nulls of every column makes the reader parse every cell.
+    counts = frame.select(pl.len().alias("__rows"), pl.all().null_count())
+    rows = _collect(counts, source)["__rows"].item()
     if rows == 0:
         raise _file_problem(source, "E405", "has a header but no rows", _ADD_ROWS)
     return pl.concat(parts) if parts else pl.LazyFrame(schema=CELLS)
@@ -587,10 +589,10 @@ def _file_problem(source: Source, code: str, what: str, hint: str) -> AixError:
 def _unreadable(source: Source, error: Exception) -> AixError:
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     reason = text or type(error).__name__
-    hint = (
-        "save the file as UTF-8"
-        if "utf-8" in reason.lower() or "utf8" in reason.lower()
-        else "check the file's format, or declare it with `format`"
-    )
+    hint = "check the file's format, or declare it with `format`"
+    if "utf-8" in reason.lower() or "utf8" in reason.lower():
+        hint = "save the file as UTF-8"
+    elif "more fields" in reason:
+        hint = "a row has more cells than the header has names: check its commas"
     what = f"cannot be read as {data.format_of(source)}: {reason}"
     return _file_problem(source, "E403", what, hint)
