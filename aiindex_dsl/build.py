@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import gc
+import math
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
@@ -600,8 +601,23 @@ class Builder:
 
     def number(self, meta, children):
         sign, token = children
-        value = to_number(token)
+        value = self.finite(token)
         return Number(-value if sign is not None else value, str(token))
+
+    def finite(self, token: Token) -> float:
+        """The value of a numeric literal; one too large for a float is a problem."""
+        value = to_number(token)
+        if math.isfinite(value):
+            return value
+        self.problems.append(
+            Diagnostic(
+                "E113",
+                f"`{token}` is too large to be a number",
+                self.token_span(token),
+                ("numbers must lie within about ±1.8e308",),
+            )
+        )
+        return 0.0
 
     # ---- expressions --------------------------------------------------------
 
@@ -613,7 +629,7 @@ class Builder:
         return Statement("derive", value, span)
 
     def const(self, meta, children):
-        return Const(value=to_number(children[0]))
+        return Const(value=self.finite(children[0]))
 
     def ref(self, meta, children):
         return Ref(name=str(children[0]), span=self.span(meta))

@@ -411,6 +411,16 @@ def anchors(index: Index) -> Iterator[Diagnostic]:
             )
         if not all(math.isfinite(v) for v in (worst, best)):
             yield Diagnostic("E224", "anchors must be finite numbers", norm.span)
+        if node.direction is not None:
+            yield Diagnostic(
+                "E245",
+                f"`{node.id}` has anchors and a `direction`; anchors set the direction",
+                node.direction.span,
+                (
+                    "remove `direction`; to score lower values higher, write the "
+                    f"anchors the other way: `anchors worst {best:g} best {worst:g}`",
+                ),
+            )
     yield from _transform_domains(index)
 
 

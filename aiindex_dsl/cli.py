@@ -16,13 +16,19 @@ import warnings
 import click
 from rich.console import Console
 
-from .diagnostics import AixError, AixWarning, render_json, render_text
+from .diagnostics import AixError, AixWarning, Diagnostic, render_json, render_text
 
 INTERNAL_ERROR = 3
 
 
+# Tables written to a file or a pipe get this width rather than 80 columns.
+PIPE_WIDTH = 160
+
+
 def _console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else PIPE_WIDTH
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
 
 
 def guarded(command):
@@ -143,10 +149,19 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
     from .results import Results
 
     results = load(file).run()
+    years = results.long["year"].unique().sort().to_list()
     if year is not None:
+        _require_year(year, years)
         results = Results(results.index, results.long.filter(pl.col("year") == year))
     console = _console()
-    for table in summary(results):
+    tables = summary(results)
+    if len(tables) > 1:
+        console.print(
+            f"{len(tables)} years scored; the table shows {years[-1]} "
+            "(choose another with --year; -o writes them all)"
+        )
+        tables = tables[-1:]
+    for table in tables:
         console.print(table)
     for output in outputs:
         write_table(results.wide() if wide else results.long, output)
@@ -159,9 +174,26 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
         raise AixError([_failure(o) for o in failed])
 
 
-def _failure(outcome):
-    from .diagnostics import Diagnostic
+def _require_year(year: int, years: list) -> None:
+    """Refuse a ``--year`` the results do not have, naming those they have."""
+    if year in years:
+        return
+    scored = [str(y) for y in years if y is not None]
+    shown = ", ".join(scored) if len(scored) <= 12 else f"{scored[0]} to {scored[-1]}"
+    raise AixError(
+        [
+            Diagnostic(
+                "E504",
+                f"the index has no results for {year}",
+                None,
+                (f"the years scored are: {shown or 'none'}",),
+                location="--year",
+            )
+        ]
+    )
 
+
+def _failure(outcome):
     e = outcome.expectation
     got = (
         "no value" if outcome.actual is None else f"{outcome.actual:.{e.decimals + 3}f}"
@@ -257,7 +289,10 @@ def docs_command(file: str, output, format, date, unit, year) -> None:
 
     fmt = format or _format_of(output)
     day = (date or datetime.datetime.now()).date().isoformat()
-    text = appendix(load(file), fmt, day, unit=unit, year=year)
+    definition = load(file)
+    if year is not None and definition.ir.years:
+        _require_year(year, list(definition.ir.years))
+    text = appendix(definition, fmt, day, unit=unit, year=year)
     if output is None:
         click.echo(text, nl=False)
         return

@@ -310,3 +310,14 @@ def test_outputs_get_ordinary_permissions(cli, tmp_path):
         os.umask(umask)
     assert fresh.stat().st_mode & 0o777 == 0o644
     assert kept.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_year_the_index_does_not_score_is_refused(cli, tmp_path):
+    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    output = tmp_path / "results.csv"
+    for command in (["run", str(good), "-o", str(output)], ["docs", str(good)]):
+        result = cli.invoke(main, [*command, "--year", "2023"])
+        assert result.exit_code == 1
+        assert "E504" in result.stderr
+        assert "the years scored are: 2024" in result.stderr
+    assert not output.exists()

@@ -112,3 +112,13 @@ def test_schema_is_the_json_schema_of_the_index(cli):
     assert schema["title"] == "Index"
     assert {"Node", "Source", "Expectation"} <= set(schema["$defs"])
     assert "root" in schema["required"]
+
+
+def test_shipped_definitions_are_in_canonical_layout(cli, root, monkeypatch):
+    monkeypatch.chdir(root)
+    shipped = sorted(
+        str(p.relative_to(root))
+        for p in [*root.glob("indices/*.aix"), *root.glob("examples/*/*.aix")]
+    )
+    result = cli.invoke(main, ["fmt", "--check", *shipped])
+    assert result.exit_code == 0, result.output

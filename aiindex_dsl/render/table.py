@@ -21,6 +21,12 @@ def summary(results: Results) -> list[Table]:
     return [_year_table(results, year) for year in years]
 
 
+def digits(results: Results) -> int:
+    """Decimals that suit the scale: one on 0-100, three on 0-1."""
+    scale = results.index.scale
+    return 1 if scale.high - scale.low >= 10 else 3
+
+
 def _year_table(results: Results, year) -> Table:
     select = pl.col("year") == year if year is not None else pl.col("year").is_null()
     rows = results.long.filter(select & (pl.col("depth") <= 1))
@@ -53,7 +59,10 @@ def _by_dimension(rows, units, results, title) -> Table:
             cell = rows.filter(
                 (pl.col("node") == node["node"]) & (pl.col("unit") == unit)
             )
-            cells += [_number(cell["score"][0]), _number(cell["points"][0])]
+            cells += [
+                _number(cell["score"][0], digits(results)),
+                _number(cell["points"][0], digits(results)),
+            ]
         table.add_row(*cells, end_section=node["order"] == 0)
     table.add_row(
         "rank",
@@ -77,7 +86,7 @@ def _by_unit(rows, units, results, title) -> Table:
         table.add_row(
             _rank(unit["rank"]),
             f"{unit['name']} ({unit['unit']})",
-            *[_number(scores.get(node)) for node in nodes],
+            *[_number(scores.get(node), digits(results)) for node in nodes],
         )
     return table
 
@@ -86,8 +95,8 @@ def _rank(rank) -> str:
     return "-" if rank is None else str(rank)
 
 
-def _number(value) -> str:
-    return "n/a" if value is None else f"{value:.1f}"
+def _number(value, decimals: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{decimals}f}"
 
 
 def outcomes(results: list[Outcome]) -> Table:
