@@ -9,7 +9,8 @@ or data at run time. Its steps run in the order of :data:`STEPS`:
 The plan works on one table with a row per unit, year and node of the tree
 (indicators and dimensions alike). Each node's settings travel as columns of a
 small table joined onto it, so each step is one vectorized expression for all
-indicators at once; aggregation adds one expression per level of the tree.
+indicators at once; aggregation groups each level of the tree by unit, year
+and parent, and joins the parents' scores back.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import polars as pl
 from . import data, validate
 from .ir import Index
 from .resolve import Resolved, resolve
-from .steps.aggregate import aggregate, effective_shares
+from .steps.aggregate import aggregate
 from .steps.derive import derive
 from .steps.impute import impute
 from .steps.normalize import normalize
@@ -187,16 +188,13 @@ def plan(index: Index) -> pl.LazyFrame:
     keys = Keys.of(unit_table, table)
 
     raw = raw_values(index, unit_table)
+    nodes = _enumerated(keys.nodes(table)).lazy()
     # The grid is built in the order of the results (year, node, unit) and the
     # joins keep it, so the result table needs no sort of its own.
     grid = (
         years(index, raw)
         .sort("year")
-        .join(
-            _enumerated(keys.nodes(table)).lazy(),
-            how="cross",
-            maintain_order="left_right",
-        )
+        .join(nodes, how="cross", maintain_order="left_right")
         .join(_sorted_units(keys, unit_table), how="cross", maintain_order="left_right")
     )
     read = keys.nodes(raw.rename({"series": "node"}), strict=False)
@@ -222,8 +220,7 @@ def plan(index: Index) -> pl.LazyFrame:
     frame = normalize(frame, index.scale, set(table["method"]))
 
     depth = int(table["depth"].max() or 0)
-    frame = aggregate(frame, depth, set(table["aggregate"]))
-    frame = effective_shares(frame, depth)
+    frame = aggregate(frame, nodes, depth, set(table["aggregate"]))
     return finish(frame, keys.units(unit_table.lazy()))
 
 

@@ -9,11 +9,10 @@ minimum coverage the parent has no score.
 
 Example: children 50 and 80 with weights 20% and 10%, arithmetic -> 60.
 
-The table holds one row per unit, year and node; column ``aD`` names the node's
-ancestor at depth ``D`` (the node itself at its own depth). Rows sharing
-``aD`` at depth ``D + 1`` are the children of the row whose node is ``aD``, so
-one window over ``(unit, year, aD)`` computes every parent at depth ``D`` at
-once, with no join and no second copy of the table.
+Each level is one ``group_by`` of the level below by unit, year and parent, so
+only the leaves are read from the big table once; the parents' tables are small
+(one row per unit, year and dimension). Their scores, and each node's share of
+its parent, reach the big table through two joins.
 """
 
 from __future__ import annotations
@@ -21,91 +20,178 @@ from __future__ import annotations
 import polars as pl
 
 MEANS = ("arithmetic", "geometric", "harmonic")
+GROUP = ["unit", "year", "parent"]
+KEYS = ["unit", "year", "node"]
+CHILD = ["unit", "year", "node", "parent", "weight", "score", "coverage"]
 
 
-def aggregate(frame: pl.LazyFrame, depth: int, methods: set[str]) -> pl.LazyFrame:
-    """Fill ``score`` and ``coverage`` of every dimension and of the index, and
-    ``share``: each node's weight within its parent after renormalization.
+def aggregate(
+    frame: pl.LazyFrame, nodes: pl.LazyFrame, depth: int, methods: set[str]
+) -> pl.LazyFrame:
+    """Fill ``score`` and ``coverage`` of every dimension and of the index,
+    ``share`` (each node's weight within its parent after renormalization) and
+    ``effective_share`` (the product of the shares along its path).
 
-    Reads ``depth``, ``leaf``, ``weight`` (within the parent), ``aggregate`` and
-    ``min_coverage`` (the node's own), ``a0 ... aN``, and the leaves' ``score``
-    and ``coverage``.
+    Reads ``depth``, ``leaf``, ``weight`` (within the parent), ``parent`` and
+    the leaves' ``score`` and ``observed``; ``nodes`` holds each node's
+    ``aggregate`` and ``min_coverage``.
     """
     frame = frame.with_columns(
         pl.when(pl.col("leaf"))
         .then(pl.col("observed").cast(pl.Float64))
         .alias("coverage")
-    )
+    ).cache()
+    if depth == 0:
+        return frame.with_columns(share=pl.lit(1.0), effective_share=pl.lit(1.0))
+    leaves = frame.filter(pl.col("leaf")).select([*CHILD, "depth"])
+    parents = _parents(leaves, nodes, depth, methods).cache()
+    return _joined(frame, parents)
+
+
+def _parents(leaves, nodes, depth: int, methods: set[str]) -> pl.LazyFrame:
+    """Every parent's row (unit, year, node): score, coverage, the sum of its
+    scored children's weights (``children``) and its ``effective_share``."""
+    levels: dict[int, pl.LazyFrame] = {}
+    below = None
     for level in range(depth - 1, -1, -1):
-        frame = frame.with_columns(_level(level, methods))
-    return frame.with_columns(_share(depth))
+        children = leaves.filter(pl.col("depth") == level + 1).select(CHILD)
+        if below is not None:
+            children = pl.concat([children, below.select(CHILD)])
+        below = _level(children, nodes, methods).cache()
+        levels[level] = below
+    return _effective(levels, depth)
 
 
-def _level(level: int, methods: set[str]) -> list[pl.Expr]:
-    window = ["unit", "year", f"a{level}"]
-    child = pl.col("depth") == level + 1
+def _level(children: pl.LazyFrame, nodes: pl.LazyFrame, methods) -> pl.LazyFrame:
     score = pl.col("score")
-    present = child & score.is_not_null()
-    w = pl.when(present).then(pl.col("weight")).otherwise(0.0)
-    weight = w.sum().over(window)
-    total = pl.when(child).then(pl.col("weight")).otherwise(0.0).sum().over(window)
-    sums = {
-        "arithmetic": _sum(present, pl.col("weight") * score, window) / weight,
-        "geometric": (
-            _sum(present, pl.col("weight") * score.log(), window) / weight
-        ).exp(),
-        "harmonic": weight / _sum(present, pl.col("weight") / score, window),
+    present = score.is_not_null()
+    weight = pl.col("weight")
+    sums = children.group_by(GROUP).agg(
+        pl.when(present).then(weight).otherwise(0.0).sum().alias("present"),
+        pl.when(present).then(weight).sum().alias("children"),
+        weight.sum().alias("total"),
+        _sum(present, weight * score).alias("arithmetic"),
+        _sum(present, weight * score.log()).alias("geometric"),
+        _sum(present, weight / score).alias("harmonic"),
+        (weight * pl.col("coverage").fill_null(0.0)).sum().alias("covered"),
+    )
+    own = nodes.select(
+        pl.col("node").alias("parent"),
+        pl.col("parent").alias("grandparent"),
+        "weight",
+        "aggregate",
+        "min_coverage",
+    )
+    table = sums.join(own, on="parent", how="left")
+    return table.select(
+        "unit",
+        "year",
+        pl.col("parent").alias("node"),
+        pl.col("grandparent").alias("parent"),
+        "weight",
+        _mean(methods).alias("score"),
+        _coverage().alias("coverage"),
+        "children",
+    )
+
+
+def _sum(present: pl.Expr, term: pl.Expr) -> pl.Expr:
+    """The sum of ``term`` over the children with a score (a score of 0 makes a
+    geometric mean 0, and must not meet a zero weight)."""
+    return pl.when(present).then(term).sum()
+
+
+def _coverage() -> pl.Expr:
+    return pl.col("covered") / pl.col("total")
+
+
+def _mean(methods: set[str]) -> pl.Expr:
+    weight = pl.col("present")
+    means = {
+        "arithmetic": pl.col("arithmetic") / weight,
+        "geometric": (pl.col("geometric") / weight).exp(),
+        "harmonic": weight / pl.col("harmonic"),
     }
     mean = pl.lit(None, pl.Float64)
     for method in reversed([m for m in MEANS if m in methods]):
-        mean = pl.when(pl.col("aggregate") == method).then(sums[method]).otherwise(mean)
+        mean = (
+            pl.when(pl.col("aggregate") == method).then(means[method]).otherwise(mean)
+        )
+    enough = (weight > 0) & (_coverage() >= pl.col("min_coverage") - 1e-12)
+    return pl.when(enough).then(mean)
 
-    covered = pl.when(child).then(pl.col("weight") * pl.col("coverage").fill_null(0.0))
-    coverage = covered.sum().over(window) / total
-    enough = (weight > 0) & (coverage >= pl.col("min_coverage") - 1e-12)
-    parent = (pl.col("depth") == level) & pl.col("leaf").not_()
-    return [
+
+def _effective(levels: dict[int, pl.LazyFrame], depth: int) -> pl.LazyFrame:
+    """The parents' effective shares, from the root down: a node's share of its
+    parent times the parent's own effective share."""
+    done = levels[0].with_columns(effective_share=pl.lit(1.0))
+    tables = [done]
+    for level in range(1, depth):
+        done = _with_share(levels[level], done).cache()
+        tables.append(done)
+    return pl.concat(tables, how="diagonal_relaxed")
+
+
+def _with_share(table: pl.LazyFrame, above: pl.LazyFrame) -> pl.LazyFrame:
+    keys = above.select(
+        "unit",
+        "year",
+        pl.col("node").alias("parent"),
+        pl.col("children").alias("siblings"),
+        pl.col("effective_share").alias("parent_share"),
+    )
+    joined = table.join(keys, on=GROUP, how="left", nulls_equal=True)
+    return joined.with_columns(effective_share=_share() * pl.col("parent_share")).drop(
+        "siblings", "parent_share"
+    )
+
+
+def _share() -> pl.Expr:
+    """A node's weight within its parent, renormalized over the children that
+    have a score for that unit and year."""
+    w = pl.when(pl.col("score").is_not_null()).then(pl.col("weight"))
+    return w.fill_null(0.0) / pl.col("siblings")
+
+
+def _joined(frame: pl.LazyFrame, parents: pl.LazyFrame) -> pl.LazyFrame:
+    """The parents' scores onto their rows, and every node's shares."""
+    own = parents.select(
+        "unit",
+        "year",
+        "node",
+        pl.col("score").alias("_score"),
+        pl.col("coverage").alias("_coverage"),
+        pl.col("effective_share").alias("_effective"),
+    )
+    above = parents.select(
+        "unit",
+        "year",
+        pl.col("node").alias("parent"),
+        pl.col("children").alias("siblings"),
+        pl.col("effective_share").alias("parent_share"),
+    )
+    frame = frame.join(
+        own, on=KEYS, how="left", maintain_order="left", nulls_equal=True
+    ).join(above, on=GROUP, how="left", maintain_order="left", nulls_equal=True)
+    parent = pl.col("leaf").not_()
+    root = pl.col("depth") == 0
+    frame = frame.with_columns(
         pl.when(parent)
-        .then(pl.when(enough).then(mean))
-        .otherwise(score)
+        .then(pl.col("_score"))
+        .otherwise(pl.col("score"))
         .alias("score"),
-        pl.when(parent).then(coverage).otherwise(pl.col("coverage")).alias("coverage"),
-    ]
-
-
-def _sum(present: pl.Expr, term: pl.Expr, window: list[str]) -> pl.Expr:
-    """The sum of ``term`` over the children with a score (a score of 0 makes a
-    geometric mean 0, and must not meet a zero weight)."""
-    return pl.when(present).then(term).sum().over(window)
-
-
-def _share(depth: int) -> pl.Expr:
-    """Each node's weight within its parent, renormalized over the children that
-    have a score for that unit and year (the root's share is 1)."""
-    share = pl.lit(1.0)
-    for level in range(1, depth + 1):
-        window = ["unit", "year", f"a{level - 1}"]
-        child = pl.col("depth") == level
-        w = pl.when(child & pl.col("score").is_not_null()).then(pl.col("weight"))
-        renormalized = w.fill_null(0.0) / w.sum().over(window)
-        share = pl.when(child).then(renormalized).otherwise(share)
-    return share.alias("share")
-
-
-def effective_shares(frame: pl.LazyFrame, depth: int) -> pl.LazyFrame:
-    """``effective_share``: the product of the shares along the node's path, so
-    that ``effective_share * score`` is the node's contribution in points.
-
-    The share of the ancestor at depth ``D`` reaches its whole subtree through
-    one window over ``(unit, year, aD)``, in which only that ancestor's own row
-    is at depth ``D``; the shares are multiplied from the top down.
-    """
-    product = pl.lit(1.0)
-    for level in range(1, depth + 1):
-        share = pl.col("share")
-        if level < depth:
-            window = ["unit", "year", f"a{level}"]
-            share = pl.when(pl.col("depth") == level).then(share).max().over(window)
-        above = pl.col("depth") >= level
-        product = pl.when(above).then(share * product).otherwise(product)
-    return frame.with_columns(product.alias("effective_share"))
+        pl.when(parent)
+        .then(pl.col("_coverage"))
+        .otherwise(pl.col("coverage"))
+        .alias("coverage"),
+    )
+    share = pl.when(root).then(pl.lit(1.0)).otherwise(_share())
+    frame = frame.with_columns(share.alias("share"))
+    effective = (
+        pl.when(root)
+        .then(pl.lit(1.0))
+        .otherwise(pl.col("share") * pl.col("parent_share"))
+    )
+    return frame.with_columns(effective.alias("effective_share")).drop(
+        "_score", "_coverage", "_effective", "siblings", "parent_share"
+    )
