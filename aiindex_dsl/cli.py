@@ -12,6 +12,7 @@ import json
 import sys
 import traceback
 import warnings
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -300,12 +301,35 @@ def docs_command(file: str, output, format, date, unit, year) -> None:
     _console(stderr=True).print(f"wrote {output}")
 
 
+APPENDIX_SUFFIXES = {
+    ".html": "html",
+    ".htm": "html",
+    ".md": "md",
+    ".markdown": "md",
+    ".tex": "tex",
+}
+
+
 def _format_of(output: str | None) -> str:
-    suffixes = {".md": "md", ".markdown": "md", ".tex": "tex"}
+    """The appendix format an output's extension names (HTML when printing)."""
     if output is None:
         return "html"
-    return next(
-        (fmt for end, fmt in suffixes.items() if output.lower().endswith(end)), "html"
+    suffix = Path(output).suffix.lower()
+    if suffix in APPENDIX_SUFFIXES:
+        return APPENDIX_SUFFIXES[suffix]
+    raise AixError(
+        [
+            Diagnostic(
+                "E501",
+                f"cannot tell the format of {output}",
+                None,
+                (
+                    "end the file name with one of: " + ", ".join(APPENDIX_SUFFIXES),
+                    "or name the format with --format html|md|tex",
+                ),
+                location=output,
+            )
+        ]
     )
 
 

@@ -321,3 +321,16 @@ def test_a_year_the_index_does_not_score_is_refused(cli, tmp_path):
         assert "E504" in result.stderr
         assert "the years scored are: 2024" in result.stderr
     assert not output.exists()
+
+
+def test_an_appendix_of_unknown_format_is_refused_before_any_work(cli, tmp_path):
+    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    output = tmp_path / "appendix.docx"
+    result = cli.invoke(main, ["docs", str(good), "-o", str(output)])
+    assert result.exit_code == 1
+    assert "E501" in result.stderr
+    assert "cannot tell the format of" in result.stderr
+    assert not output.exists()
+    named = cli.invoke(main, ["docs", str(good), "-o", str(output), "--format", "md"])
+    assert named.exit_code == 0
+    assert output.read_text(encoding="utf-8").startswith("#")
