@@ -42,9 +42,11 @@ def guarded(command):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", AixWarning)
-                result = command(*args, **kwargs)
-            _show_warnings(caught)
-            return result
+                try:
+                    return command(*args, **kwargs)
+                finally:
+                    # Shown on failure too: a warning often explains the error.
+                    _show_warnings(caught)
         except AixError as error:
             fmt = context.params.get("format", "text")
             _report(error, fmt)

@@ -334,3 +334,19 @@ def test_an_appendix_of_unknown_format_is_refused_before_any_work(cli, tmp_path)
     named = cli.invoke(main, ["docs", str(good), "-o", str(output), "--format", "md"])
     assert named.exit_code == 0
     assert output.read_text(encoding="utf-8").startswith("#")
+
+
+def test_warnings_are_shown_when_the_run_then_fails(cli, tmp_path):
+    (tmp_path / "data.csv").write_text("unit,year,gdp\nUS,2024,80\n")
+    path = tmp_path / "index.aix"
+    path.write_text(
+        "index t {\n  years 2024\n  units { US CN }\n"
+        '  source s { file "data.csv"  year column "year" }\n'
+        '  indicator gdp { from s "gdp"  anchors worst 0 best 100 }\n'
+        "  expect composite CN 50\n}\n"
+    )
+    result = cli.invoke(main, ["run", str(path)])
+    assert result.exit_code == 1
+    assert "E601" in result.stderr
+    assert "warning:" in result.stderr
+    assert "CN" in result.stderr.split("E601")[0]
