@@ -11,9 +11,13 @@ be a success or an :class:`AixError`, never another exception.
 The number of cases comes from a profile chosen by ``HYPOTHESIS_PROFILE``:
 ``dev`` (250 cases in all, the default on a workstation), ``ci`` (10,000, the
 default when ``CI`` is set, as ``.ci/run`` is run, drawn from a fixed seed) or
-``long`` (100,000)::
+``long`` (100,000). ``seeded`` draws the CI profile's 10,000 cases from the seed
+given to pytest, so a long run can be made of runs that each report when done::
 
     HYPOTHESIS_PROFILE=long pytest tests/test_fuzz.py
+    for s in $(seq 1 10); do
+        HYPOTHESIS_PROFILE=seeded pytest tests/test_fuzz.py --hypothesis-seed=$s
+    done
 """
 
 from __future__ import annotations
@@ -42,7 +46,12 @@ SHIPPED = sorted(
 )
 
 # Cases per test, by profile: the definitions get most, as each is cheaper.
-CASES = {"dev": (150, 100), "ci": (7_000, 3_000), "long": (70_000, 30_000)}
+CASES = {
+    "dev": (150, 100),
+    "ci": (7_000, 3_000),
+    "seeded": (7_000, 3_000),
+    "long": (70_000, 30_000),
+}
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or (
     "ci" if os.environ.get("CI") else "dev"
 )
