@@ -56,7 +56,7 @@ def test_every_indicator_appears_with_its_weights_and_anchors(rendered):
         if anchors is not None:
             assert f"worst {number(anchors.worst)}" in row
             assert f"best {number(anchors.best)}" in row
-        assert node.id.replace("_", r"\_") in pages["md"]
+        assert f"({node.id})" in pages["md"]
         assert node.id.replace("_", r"\_") in pages["tex"]
 
 
@@ -223,8 +223,30 @@ def test_markdown_shows_user_text_as_text(evil):
     assert "<script" not in prose
     assert "<omega>" not in prose
     assert "&lt;script&gt;" in prose
-    assert r"Alpha &amp; &lt;omega&gt;" in prose
+    assert r"Alpha & &lt;omega&gt;" in prose
     assert '<script>alert(\\"x\\")</script>' in page.split("```aix")[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("ai_index_2024", "ai_index_2024"),
+        ("_emphasis_ and __strong__", r"\_emphasis\_ and \_\_strong\_\_"),
+        ("R&D", "R&D"),
+        ("&amp; &#60; &lt;", r"&amp;amp; &amp;\#60; &amp;lt;"),
+        ("a | b", r"a \| b"),
+        ("[link](x)", r"\[link\](x)"),
+    ],
+)
+def test_markdown_escapes_only_what_would_be_markup(text, shown):
+    assert docs.escape_md(text) == shown
+
+
+def test_markdown_code_spans_show_text_as_written():
+    assert docs.code_md("us_china") == "`us_china`"
+    assert docs.code_md("a ` b") == "``a ` b``"
+    assert docs.code_md("`x`") == "`` `x` ``"
+    assert docs.code_md("|x - t|", cell=True) == r"`\|x - t\|`"
 
 
 def test_latex_escapes_user_text(evil):

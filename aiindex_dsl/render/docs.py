@@ -193,6 +193,7 @@ def _environment(fmt: str, extra: int = 0) -> jinja2.Environment:
         share=content.percent,
     )
     env.filters["raw_text"] = Raw
+    env.filters["code"] = code_md
     return env
 
 
@@ -212,20 +213,44 @@ def _finalized(value, escape) -> str:
     return escape(str(value))
 
 
-MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>&~])")
+# Characters that Markdown would read as markup. An underscore inside a word
+# (`ai_index`) is literal, and so is an ampersand that starts no entity (`R&D`),
+# so those are left as written.
+MD_SPECIAL = re.compile(
+    r"[\\`*\[\]#|<>~]"
+    r"|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])"
+    r"|&(?=#?[0-9A-Za-z]+;)"
+)
+MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 
 
 def escape_md(text: str) -> str:
-    """Text for Markdown: special characters backslash-escaped, ``<``, ``>`` and
-    ``&`` as entities so no HTML passes through, newlines as spaces (table
-    cells stay on one line).
+    """Text for Markdown: markup characters backslash-escaped, ``<``, ``>`` (and
+    an ``&`` that would start an entity) as entities so no HTML passes through,
+    newlines as spaces (table cells stay on one line).
 
-    >>> escape_md("a <b> | c")
-    'a &lt;b&gt; \\\\| c'
+    >>> escape_md("a <b> | c_d _e_ R&D &amp;")
+    'a &lt;b&gt; \\\\| c_d \\\\_e\\\\_ R&D &amp;amp;'
     """
-    entities = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
     text = " ".join(text.split("\n"))
-    return MD_SPECIAL.sub(lambda m: entities.get(m.group(1), "\\" + m.group(1)), text)
+    return MD_SPECIAL.sub(lambda m: MD_ENTITIES.get(m.group(), "\\" + m.group()), text)
+
+
+def code_md(text: str, cell: bool = False) -> Raw:
+    """Text as a Markdown code span: shown as written (no escapes work inside
+    one), fenced by more backticks than any run of them in the text. In a table
+    ``cell`` a ``|`` is still escaped, as tables split on it first.
+
+    >>> print(code_md("us_china"), code_md("a`b"))
+    `us_china` ``a`b``
+    """
+    text = " ".join(str(text).split("\n"))
+    if cell:
+        text = text.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return Raw(f"{fence}{padding}{text}{padding}{fence}")
 
 
 TEX_SPECIAL = {
