@@ -6,6 +6,7 @@ column per node; `Index` is the composite. Every unit and every node must agree.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import polars as pl
@@ -165,3 +166,16 @@ def test_panel_scored_year_by_year_gives_pipeline_b_in_2018(panel):
         Results(ir, long_2018), "ref_raw_minmax_amean_Aggregated.csv", "score"
     )
     assert_matches(joined, 1e-9)
+
+
+@pytest.mark.parametrize("name", ["asem_raw.aix", "asem.aix"])
+def test_the_shipped_definitions_are_what_the_generator_writes(name):
+    spec = importlib.util.spec_from_file_location(
+        "make_asem_aix", HERE / "make_asem_aix.py"
+    )
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    written = generator.format_text(
+        generator.definition(name == "asem.aix"), str(HERE / name)
+    )
+    assert written == (HERE / name).read_text("utf-8")

@@ -17,6 +17,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from aiindex_dsl.fmt import format_text
+
 HERE = Path(__file__).resolve().parent
 
 HEADER = """\
@@ -121,9 +123,10 @@ def definition(denominate: bool) -> str:
 
 
 def main() -> None:
-    """Write both files beside this script."""
-    (HERE / "asem_raw.aix").write_text(definition(False), encoding="utf-8")
-    (HERE / "asem.aix").write_text(definition(True), encoding="utf-8")
+    """Write both files beside this script, in the layout of ``aix fmt``."""
+    for name, denominate in (("asem_raw.aix", False), ("asem.aix", True)):
+        path = HERE / name
+        path.write_text(format_text(definition(denominate), str(path)), "utf-8")
 
 
 if __name__ == "__main__":
