@@ -411,20 +411,49 @@ _CODE = re.compile(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 
 
 def _open_block(text: str) -> str:
-    """Which block is still open at the end of ``text``: its line and opening."""
+    """Which block is still open at the end of ``text``: its line and opening.
+
+    Braces pair up from the inside, so the block left open is always the
+    outermost one. The indentation tells where the ``}`` was really missed: the
+    first ``}`` that starts a line less indented than the line of its
+    ``{`` closes an outer block, so the block it pairs with is the one left open.
+    """
     blanked = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
     opened: list[int] = []
+    pairs: list[tuple[int, int]] = []
     for position, char in enumerate(blanked):
         if char == "{":
             opened.append(position)
         elif char == "}" and opened:
-            opened.pop()
+            pairs.append((opened.pop(), position))
     if not opened:
         return "a block opened with `{` is not closed: add `}`"
+    for start, close in pairs:
+        if _starts_line(blanked, close) and _indent(text, close) < _indent(text, start):
+            line = text.count("\n", 0, start) + 1
+            closed = text.count("\n", 0, close) + 1
+            return (
+                f"the block `{_head(text, start)}` opened on line {line} seems not "
+                f"closed: the `}}` on line {closed} is indented as for an outer block; "
+                "add `}`"
+            )
     start = opened[-1]
     line = text.count("\n", 0, start) + 1
-    head = text[text.rfind("\n", 0, start) + 1 : start + 1].strip()
-    return f"the block `{head[:60]}` opened on line {line} is not closed: add `}}`"
+    head = _head(text, start)
+    return f"the block `{head}` opened on line {line} is not closed: add `}}`"
+
+
+def _head(text: str, brace: int) -> str:
+    return text[text.rfind("\n", 0, brace) + 1 : brace + 1].strip()[:60]
+
+
+def _starts_line(text: str, position: int) -> bool:
+    return not text[text.rfind("\n", 0, position) + 1 : position].strip()
+
+
+def _indent(text: str, position: int) -> int:
+    line = text[text.rfind("\n", 0, position) + 1 :]
+    return len(line) - len(line.lstrip(" \t"))
 
 
 # ---- labelled examples ------------------------------------------------------------
