@@ -73,7 +73,7 @@ def _report(error: AixError, fmt: str) -> None:
     else:
         click.echo(render_text(error.diagnostics), err=True)
         count = len(error.diagnostics)
-        click.echo(f"\n{count} problem{'s' if count != 1 else ''} found", err=True)
+        click.echo(f"\n{counted(count, 'problem')} found", err=True)
 
 
 def _show_warnings(caught) -> None:
@@ -116,9 +116,7 @@ def check_command(files: tuple[str, ...], format: str) -> None:
     if format == "json":
         click.echo(render_json([]))
     else:
-        click.echo(
-            f"{len(files)} file{'s' if len(files) != 1 else ''} checked: no problems"
-        )
+        click.echo(f"{counted(len(files), 'file')} checked: no problems")
 
 
 @main.command(name="run")
@@ -255,9 +253,7 @@ def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
     if check_only and changed:
         click.get_current_context().exit(1)
     if not changed:
-        click.echo(
-            f"{len(files)} file{'s' if len(files) != 1 else ''} already formatted"
-        )
+        click.echo(f"{counted(len(files), 'file')} already formatted")
 
 
 @main.command(name="docs")
@@ -341,6 +337,11 @@ def schema_command() -> None:
     from .ir import Index
 
     click.echo(json.dumps(Index.model_json_schema(), indent=2))
+
+
+def counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural unless one: ``3 files``, ``1 problem``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 if __name__ == "__main__":  # pragma: no cover
