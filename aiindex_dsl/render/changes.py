@@ -13,22 +13,12 @@ from ..ir import Index, Node
 from ..resolve import resolve
 from .content import percent, written_weight
 
-NODE_FIELDS = (
-    "title",
-    "description",
-    "measure",
-    "data_year",
-    "data",
-    "derive",
-    "score_from",
-    "transform",
-    "direction",
-    "aggregate",
-    "impute",
-    "treat",
-    "weights",
-    "coverage",
-    "cites",
+# A node's own settings; its weight and anchors have tables of their own, and
+# its place in the tree is what the comparison goes by.
+NODE_FIELDS = tuple(
+    field
+    for field in Node.model_fields
+    if field not in ("kind", "id", "weight", "normalization", "children", "span")
 )
 
 
