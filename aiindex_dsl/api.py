@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from .checks import check
-from .compile import plan
+from .compile import compile_index, plan
 from .compose import load_file
 from .ir import Index
 from .results import Results
@@ -35,7 +35,14 @@ class Definition:
 
     def run(self) -> Results:
         """Load the data and compute every score, contribution and rank."""
-        return Results(self.ir, self.plan().collect())
+        compiled = compile_index(self.ir)
+        parent_rows = compiled.parents().collect().lazy()
+        nodes = compiled.nodes(parent_rows).collect()
+        return Results(
+            self.ir,
+            nodes=nodes,
+            detail=lambda ids: compiled.leaves(parent_rows, ids),
+        )
 
 
 def load(path: str) -> Definition:

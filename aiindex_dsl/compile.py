@@ -20,7 +20,7 @@ import polars as pl
 from . import data, validate
 from .ir import Index
 from .resolve import Resolved, resolve
-from .steps.aggregate import aggregate
+from .steps.aggregate import parents, with_shares
 from .steps.derive import derive
 from .steps.impute import impute
 from .steps.normalize import normalize
@@ -181,47 +181,187 @@ def impute_groups(index: Index, table: pl.DataFrame) -> pl.LazyFrame | None:
 
 
 def plan(index: Index) -> pl.LazyFrame:
-    """The whole computation: one LazyFrame of results by unit, year and node."""
+    """The whole computation: one LazyFrame of results by unit, year and node,
+    sorted by year, node (in the tree's order) and unit."""
+    return compile_index(index).long()
+
+
+def compile_index(index: Index) -> Compiled:
+    """Check the data ``index`` reads and build its plan (nothing is computed)."""
     resolved = resolve(index)
     table = node_table(index, resolved)
     unit_table = units(index)
     keys = Keys.of(unit_table, table)
-
     raw = raw_values(index, unit_table)
-    nodes = _enumerated(keys.nodes(table)).lazy()
-    # The grid is built in the order of the results (year, node, unit) and the
-    # joins keep it, so the result table needs no sort of its own.
-    grid = (
-        years(index, raw)
-        .sort("year")
-        .join(nodes, how="cross", maintain_order="left_right")
-        .join(_sorted_units(keys, unit_table), how="cross", maintain_order="left_right")
-    )
-    read = keys.nodes(raw.rename({"series": "node"}), strict=False)
-    frame = grid.join(
-        keys.units(read, strict=False).unique(KEYS, keep="first"),
-        on=KEYS,
-        how="left",
-        nulls_equal=True,
-        maintain_order="left",
-    )
-    frame = frame.with_columns(
-        raw=pl.col("value"), observed=pl.col("value").is_not_null()
-    )
-    groups = impute_groups(index, table)
-    frame = _with_groups(frame, keys.units(groups) if groups is not None else None)
+    return Compiled(index, keys, _enumerated(keys.nodes(table)), unit_table, raw)
 
-    methods = {name: set(table[name].to_list()) for name in ("impute", "treat")}
-    frame = impute(frame, methods["impute"])
-    frame = frame.with_columns(imputed_value=pl.col("value"))
-    frame = treat(frame, methods["treat"])
-    frame = frame.with_columns(treated_value=pl.col("value"))
-    frame = transform(frame, set(table["transform"]))
-    frame = normalize(frame, index.scale, set(table["method"]))
 
-    depth = int(table["depth"].max() or 0)
-    frame = aggregate(frame, nodes, depth, set(table["aggregate"]))
-    return finish(frame, keys.units(unit_table.lazy()))
+class Compiled:
+    """An index's computation in three parts, so a run can collect the small
+    tables and leave the indicators' detail for later:
+
+    - :meth:`parents`: every aggregated node's score, coverage and shares for
+      every unit and year, grouped up from the leaves level by level (the one
+      query that reads all the data);
+    - :meth:`nodes`: the result rows of those nodes, from :meth:`parents`;
+    - :meth:`leaves`: the result rows of the leaves (each step's value, flags,
+      shares, points, ranks), from the data and :meth:`parents`.
+    """
+
+    def __init__(self, index, keys, table, unit_table, raw):
+        self.index = index
+        self.keys = keys
+        self.table = table
+        self.unit_table = unit_table
+        self.raw = raw
+        self.leaf_table = table.filter(pl.col("leaf"))
+        self.settings = {
+            name: set(self.leaf_table[name].cast(pl.String).to_list())
+            for name in ("impute", "treat", "transform", "method")
+        }
+        self.years = years(index, raw).sort("year").cache()
+
+    # ---- the grid --------------------------------------------------------------
+
+    def grid(self, ids: list[str]) -> pl.LazyFrame:
+        """Every year, node of ``ids`` (in the tree's order) and unit (sorted):
+        the order of the results."""
+        nodes = pl.LazyFrame(
+            {"node": pl.Series(ids, dtype=pl.String)}
+        ).with_columns(pl.col("node").cast(self.keys.node_type))
+        units = self.keys.units(self.unit_table.lazy().select("unit")).sort("unit")
+        return self.years.join(nodes, how="cross", maintain_order="left_right").join(
+            units, how="cross", maintain_order="left_right"
+        )
+
+    # ---- the leaves ------------------------------------------------------------
+
+    def _read(self) -> pl.LazyFrame:
+        """The data's rows of the index's leaves and units (unit, year, node,
+        value), keys as enumerations."""
+        read = self.raw.rename({"series": "node"})
+        read = self.keys.units(self.keys.nodes(read, strict=False), strict=False)
+        return read.filter(pl.col("unit").is_not_null() & pl.col("node").is_not_null())
+
+    def _leaf_rows(self, full: bool, ids: list[str] | None) -> pl.LazyFrame:
+        """The leaves' values with their settings: every unit, year and leaf
+        (``full``, or when imputation fills cells the data has no row for), or
+        only the data's rows."""
+        table = self.leaf_table
+        if ids is not None:
+            table = table.filter(pl.col("node").cast(pl.String).is_in(ids))
+        settings = table.lazy()
+        if full:
+            ids = table["node"].cast(pl.String).to_list()
+            grid = self.grid(ids).join(
+                settings, on="node", how="left", maintain_order="left"
+            )
+            return grid.join(
+                self._read(),
+                on=KEYS,
+                how="left",
+                nulls_equal=True,
+                maintain_order="left",
+            )
+        rows = self._read().join(settings, on="node", how="inner")
+        if self.index.years:
+            rows = rows.filter(pl.col("year").is_in(list(self.index.years)))
+        return rows
+
+    def _scored(self, full: bool, ids: list[str] | None = None) -> pl.LazyFrame:
+        """The leaves through every step up to normalization."""
+        full = full or self.settings["impute"] != {"none"}
+        frame = self._leaf_rows(full, ids).with_columns(
+            raw=pl.col("value"), observed=pl.col("value").is_not_null()
+        )
+        if self.settings["impute"] != {"none"}:
+            groups = impute_groups(self.index, self.table)
+            groups = self.keys.units(groups) if groups is not None else None
+            frame = _with_groups(frame, groups)
+        frame = impute(frame, self.settings["impute"])
+        frame = frame.with_columns(imputed_value=pl.col("value"))
+        frame = treat(frame, self.settings["treat"])
+        frame = frame.with_columns(treated_value=pl.col("value"))
+        frame = transform(frame, self.settings["transform"], self.settings["method"])
+        frame = normalize(frame, self.index.scale, self.settings["method"])
+        return frame.with_columns(coverage=pl.col("observed").cast(pl.Float64))
+
+    # ---- the three parts ---------------------------------------------------------
+
+    def parents(self) -> pl.LazyFrame:
+        """Every aggregated node for every unit and year (see :mod:`.aggregate`)."""
+        leaves = self._scored(full=False)
+        complete = self.settings["impute"] != {"none"}
+        return parents(leaves, self.table, self.grid, complete)
+
+    def nodes(self, parent_rows: pl.LazyFrame) -> pl.LazyFrame:
+        """The result rows of the aggregated nodes, in the results' order."""
+        ids = self.table.filter(~pl.col("leaf"))["node"].cast(pl.String).to_list()
+        frame = self.grid(ids).join(
+            parent_rows.drop("parent", "weight"),
+            on=KEYS,
+            how="left",
+            nulls_equal=True,
+            maintain_order="left",
+        )
+        frame = frame.join(
+            self.table.lazy(), on="node", how="left", maintain_order="left"
+        )
+        return self._finish(frame.with_columns(_NO_STEPS))
+
+    def leaves(
+        self, parent_rows: pl.LazyFrame, ids: list[str] | None = None
+    ) -> pl.LazyFrame:
+        """The result rows of the leaves (or of the leaves ``ids``), in the
+        results' order."""
+        scored = self._scored(full=True, ids=ids)
+        frame = with_shares(scored, parent_rows, maintain_order=True)
+        return self._finish(frame)
+
+    def long(self, parent_rows: pl.LazyFrame | None = None) -> pl.LazyFrame:
+        """Every result row, nodes and leaves, in the results' order."""
+        if parent_rows is None:
+            parent_rows = self.parents().cache()
+        both = pl.concat([self.nodes(parent_rows), self.leaves(parent_rows)])
+        return sort_results(both)
+
+    def _finish(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """Points, ranks, names and the result columns (units and nodes still
+        as enumerations, so the rows sort by them)."""
+        ranked = frame.with_columns(
+            pl.col("score")
+            .rank("min", descending=True)
+            .over(["year", "node"])
+            .alias("rank"),
+            (pl.col("effective_share") * pl.col("score")).alias("points"),
+        )
+        names = self.keys.units(self.unit_table.lazy())
+        return (
+            ranked.join(names, on="unit", how="left", maintain_order="left")
+            .with_columns(pl.col(["imputed", "clipped", "treated"]).fill_null(False))
+            .select(RESULT_COLUMNS)
+        )
+
+
+_NO_STEPS = [
+    pl.lit(None, pl.Float64).alias("raw"),
+    pl.lit(None, pl.Float64).alias("imputed_value"),
+    pl.lit(None, pl.Float64).alias("treated_value"),
+    pl.lit(False).alias("imputed"),
+    pl.lit(False).alias("clipped"),
+    pl.lit(False).alias("treated"),
+]
+
+
+def sort_results(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Result rows (keys as enumerations) sorted by year, node and unit, then
+    with units and nodes as text."""
+    return as_text(frame.sort(["year", "order", "unit"]))
+
+
+def as_text(frame):
+    """Units, nodes, parents and kinds as text, as the results hold them."""
+    return frame.with_columns(pl.col(["unit", "node", "parent", "kind"]).cast(pl.String))
 
 
 def _sorted_units(keys: Keys, unit_table: pl.DataFrame) -> pl.LazyFrame:
@@ -280,24 +420,6 @@ def _with_groups(frame: pl.LazyFrame, groups: pl.LazyFrame | None) -> pl.LazyFra
         how="left",
         nulls_equal=False,
         maintain_order="left",
-    )
-
-
-def finish(frame: pl.LazyFrame, unit_table: pl.LazyFrame) -> pl.LazyFrame:
-    """Contributions, ranks and the columns of the result table (units and nodes
-    as text again)."""
-    ranked = frame.with_columns(
-        pl.col("score")
-        .rank("min", descending=True)
-        .over(["year", "node"])
-        .alias("rank"),
-        (pl.col("effective_share") * pl.col("score")).alias("points"),
-    )
-    return (
-        ranked.join(unit_table, on="unit", how="left", maintain_order="left")
-        .with_columns(pl.col(["imputed", "clipped", "treated"]).fill_null(False))
-        .select(RESULT_COLUMNS)
-        .with_columns(pl.col(["unit", "node", "parent", "kind"]).cast(pl.String))
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -41,7 +42,6 @@ def round_half_up(value: float, decimals: int) -> float:
     return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
-@dataclass(frozen=True)
 class Results:
     """Every unit, year and node of a run.
 
@@ -49,19 +49,104 @@ class Results:
     (contribution to the composite), rank, coverage and flags. An indicator's
     row also holds its value after each step: ``raw`` (as read, or derived),
     ``imputed_value``, ``treated_value`` and, normalized, ``score``.
+
+    A run computes the rows of the aggregated nodes (the dimensions and the
+    composite, every unit and year: :attr:`nodes`) and keeps those of the
+    leaves (indicators, and dimensions scored from data) as a query,
+    ``detail(ids)``, computed when first asked for: by ``long``, ``steps()``,
+    ``wide()``, or the value of an indicator (which computes that indicator
+    only). A run of a large panel so holds only the small tables in memory,
+    and :meth:`query` streams every row to a file. ``Results(index, long)``
+    wraps a long table already computed.
     """
 
-    index: Index
-    long: pl.DataFrame
+    def __init__(
+        self,
+        index: Index,
+        long: pl.DataFrame | None = None,
+        *,
+        nodes: pl.DataFrame | None = None,
+        detail: Callable[[list[str] | None], pl.LazyFrame] | None = None,
+    ):
+        self.index = index
+        self._long = long
+        self._nodes = nodes
+        self._detail = detail
+        self._node_text = None
+        self._leaves = {n.id for n in index.nodes() if n.is_leaf}
+
+    @property
+    def long(self) -> pl.DataFrame:
+        """Every row: one per unit, year and node, ordered by year, node (as
+        the tree lists them) and unit. Computed on first use, then kept."""
+        if self._long is None:
+            self._long = self.query().collect()
+        return self._long
+
+    @property
+    def nodes(self) -> pl.DataFrame:
+        """The rows of the aggregated nodes (the dimensions and the composite)."""
+        if self._nodes is None:
+            return self._long.filter(~pl.col("node").is_in(sorted(self._leaves)))
+        if self._node_text is None:
+            from .compile import as_text
+
+            self._node_text = as_text(self._nodes.lazy()).collect()
+        return self._node_text
+
+    def query(self) -> pl.LazyFrame:
+        """Every row as a lazy query, in the order of ``long``."""
+        if self._long is not None:
+            return self._long.lazy()
+        from .compile import sort_results
+
+        rows = pl.concat([self._nodes.lazy(), self._detail(None)], how="vertical")
+        return sort_results(rows)
+
+    def leaf_rows(self, ids: list[str]) -> pl.DataFrame:
+        """The rows of the leaves ``ids`` (computing only those)."""
+        if self._long is not None:
+            return self._long.filter(pl.col("node").is_in(ids))
+        from .compile import as_text
+
+        return as_text(self._detail(ids)).collect()
+
+    def summary_rows(self) -> pl.DataFrame:
+        """The rows of the composite and its children, in the order of ``long``."""
+        if self._long is not None:
+            return self._long.filter(pl.col("depth") <= 1)
+        top = [n.id for n in self.index.root.children if n.id in self._leaves]
+        rows = self._nodes.filter(pl.col("depth") <= 1)
+        if not top:
+            return rows
+        both = pl.concat([rows, self.leaf_rows(top)])
+        return both.sort("year", "order", "unit")
+
+    def for_year(self, year: int) -> Results:
+        """The results of one year only."""
+        match = pl.col("year") == year
+        if self._long is not None:
+            return Results(self.index, self._long.filter(match))
+        detail = self._detail
+        return Results(
+            self.index,
+            nodes=self._nodes.filter(match),
+            detail=lambda ids: detail(ids).filter(match),
+        )
+
+    def years(self) -> list:
+        """The years scored, in order."""
+        return self.composite()["year"].unique().sort().to_list()
 
     def composite(self) -> pl.DataFrame:
         """The rows of the composite (the root of the tree)."""
-        return self.long.filter(pl.col("depth") == 0)
+        return self.nodes.filter(pl.col("depth") == 0)
 
     def steps(self) -> pl.DataFrame:
         """The indicators' values after each step, one row per unit, year and
         indicator: raw (or derived), imputed, treated, normalized, with flags."""
-        return self.long.filter(pl.col("kind") == "indicator").select(
+        indicators = [n.id for n in self.index.indicators()]
+        return self.leaf_rows(indicators).select(
             "unit",
             "year",
             "node",
@@ -91,7 +176,8 @@ class Results:
     ):
         """One score (or points), or None when the run has none."""
         node = self.index.root.id if node == "composite" else node
-        rows = self.long.filter((pl.col("node") == node) & (pl.col("unit") == unit))
+        source = self.leaf_rows([node]) if node in self._leaves else self.nodes
+        rows = source.filter((pl.col("node") == node) & (pl.col("unit") == unit))
         if year is not None:
             rows = rows.filter(pl.col("year") == year)
         elif rows.height > 1:

@@ -9,13 +9,16 @@ minimum coverage the parent has no score.
 
 Example: children 50 and 80 with weights 20% and 10%, arithmetic -> 60.
 
-Each level is one ``group_by`` of the level below by unit, year and parent, so
-only the leaves are read from the big table once; the parents' tables are small
-(one row per unit, year and dimension). Their scores, and each node's share of
-its parent, reach the big table through two joins.
+Each level is one ``group_by`` by unit, year and parent, of the leaves below
+it and of the (small) table of the level below; the leaves are read once. A
+parent's total weight is that of all its children in the tree, whether or not
+the data has a row for them, so the leaves need not be a full grid of units,
+years and indicators.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import polars as pl
 
@@ -23,66 +26,97 @@ MEANS = ("arithmetic", "geometric", "harmonic")
 GROUP = ["unit", "year", "parent"]
 KEYS = ["unit", "year", "node"]
 CHILD = ["unit", "year", "node", "parent", "weight", "score", "coverage"]
+PARENT = [*CHILD, "children", "share", "effective_share"]
 
 
-def aggregate(
-    frame: pl.LazyFrame, nodes: pl.LazyFrame, depth: int, methods: set[str]
+def parents(
+    leaves: pl.LazyFrame,
+    nodes: pl.DataFrame,
+    grid: Callable[[list[str]], pl.LazyFrame],
+    complete: bool,
 ) -> pl.LazyFrame:
-    """Fill ``score`` and ``coverage`` of every dimension and of the index,
-    ``share`` (each node's weight within its parent after renormalization) and
+    """Every parent's row (unit, year, node) for every unit and year: score,
+    coverage, ``children`` (the weight of its children with a score), ``share``
+    (its weight within its own parent after renormalization) and
     ``effective_share`` (the product of the shares along its path).
 
-    Reads ``depth``, ``leaf``, ``weight`` (within the parent), ``parent`` and
-    the leaves' ``score`` and ``observed``; ``nodes`` holds each node's
-    ``aggregate`` and ``min_coverage``.
+    ``leaves`` holds the leaves' ``unit, year, node, parent, depth, weight,
+    score, coverage``; ``nodes`` is the node table (``depth``, ``leaf``,
+    ``weight``, ``aggregate``, ``min_coverage``); ``grid(ids)`` is every unit
+    and year of those nodes. ``complete`` says the leaves hold a row for every
+    unit, year and leaf; otherwise the parents' tables are completed to the grid.
     """
-    frame = frame.with_columns(
-        pl.when(pl.col("leaf"))
-        .then(pl.col("observed").cast(pl.Float64))
-        .alias("coverage")
-    ).cache()
-    if depth == 0:
-        return frame.with_columns(share=pl.lit(1.0), effective_share=pl.lit(1.0))
-    leaves = frame.filter(pl.col("leaf")).select([*CHILD, "depth"])
-    parents = _parents(leaves, nodes, depth, methods).cache()
-    return _joined(frame, parents)
-
-
-def _parents(leaves, nodes, depth: int, methods: set[str]) -> pl.LazyFrame:
-    """Every parent's row (unit, year, node): score, coverage, the sum of its
-    scored children's weights (``children``) and its ``effective_share``."""
+    inner = nodes.filter(~pl.col("leaf"))
+    methods = set(inner["aggregate"].cast(pl.String).to_list())
+    own = own_settings(nodes).lazy()
+    leaf_depths = set(nodes.filter(pl.col("leaf"))["depth"].to_list())
     levels: dict[int, pl.LazyFrame] = {}
     below = None
-    for level in range(depth - 1, -1, -1):
-        children = leaves.filter(pl.col("depth") == level + 1).select(CHILD)
+    for level in range(int(inner["depth"].max() or 0), -1, -1):
+        ids = inner.filter(pl.col("depth") == level)["node"].cast(pl.String).to_list()
+        parts = []
+        if level + 1 in leaf_depths:
+            parts.append(_leaves_at(leaves, level + 1, len(leaf_depths) > 1))
         if below is not None:
-            children = pl.concat([children, below.select(CHILD)])
-        below = _level(children, nodes, methods).cache()
+            parts.append(below.select(CHILD))
+        if not ids:
+            continue
+        if not parts:
+            sums = _completed(None, grid(ids), methods)
+        else:
+            sums = _sums(parts, methods)
+            if not complete and not _fed_by_parents(nodes, ids):
+                sums = _completed(sums, grid(ids), methods)
+        table = sums.join(own, on="parent", how="left")
+        below = _scored(table, methods).cache()
         levels[level] = below
-    return _effective(levels, depth)
+    return _effective(levels)
 
 
-def _level(children: pl.LazyFrame, nodes: pl.LazyFrame, methods) -> pl.LazyFrame:
+def _leaves_at(leaves: pl.LazyFrame, depth: int, filtered: bool) -> pl.LazyFrame:
+    if filtered:
+        leaves = leaves.filter(pl.col("depth") == depth)
+    return leaves.select(CHILD)
+
+
+def _fed_by_parents(nodes: pl.DataFrame, ids: list[str]) -> bool:
+    """Whether every parent of ``ids`` has a child that is itself a parent
+    (whose table is complete, so the parent's group is never empty)."""
+    inner = nodes.filter(~pl.col("leaf"))["parent"].cast(pl.String).to_list()
+    return all(i in inner for i in ids)
+
+
+def _sums(parts: list[pl.LazyFrame], methods) -> pl.LazyFrame:
+    """One group per unit, year and parent: the sums the means are made of."""
+    children = parts[0] if len(parts) == 1 else pl.concat(parts)
     score = pl.col("score")
     present = score.is_not_null()
     weight = pl.col("weight")
-    sums = children.group_by(GROUP).agg(
+    terms = {
+        "arithmetic": weight * score,
+        "geometric": weight * score.log(),
+        "harmonic": weight / score,
+    }
+    return children.group_by(GROUP).agg(
         pl.when(present).then(weight).otherwise(0.0).sum().alias("present"),
         pl.when(present).then(weight).sum().alias("children"),
-        weight.sum().alias("total"),
-        _sum(present, weight * score).alias("arithmetic"),
-        _sum(present, weight * score.log()).alias("geometric"),
-        _sum(present, weight / score).alias("harmonic"),
+        *(_sum(present, terms[m]).alias(m) for m in MEANS if m in methods),
         (weight * pl.col("coverage").fill_null(0.0)).sum().alias("covered"),
     )
-    own = nodes.select(
-        pl.col("node").alias("parent"),
-        pl.col("parent").alias("grandparent"),
-        "weight",
-        "aggregate",
-        "min_coverage",
-    )
-    table = sums.join(own, on="parent", how="left")
+
+
+def _completed(sums, grid: pl.LazyFrame, methods) -> pl.LazyFrame:
+    """The level's sums for every unit and year (zero where no child has a row)."""
+    names = ["present", "children", *(m for m in MEANS if m in methods), "covered"]
+    keys = grid.rename({"node": "parent"})
+    if sums is None:
+        return keys.with_columns(pl.lit(0.0).alias(name) for name in names)
+    joined = keys.join(sums, on=GROUP, how="left", nulls_equal=True)
+    return joined.with_columns(pl.col(names).fill_null(0.0))
+
+
+def _scored(table: pl.LazyFrame, methods) -> pl.LazyFrame:
+    """Scores and coverage of the level's parents, with their own settings."""
     return table.select(
         "unit",
         "year",
@@ -93,6 +127,20 @@ def _level(children: pl.LazyFrame, nodes: pl.LazyFrame, methods) -> pl.LazyFrame
         _coverage().alias("coverage"),
         "children",
     )
+
+
+def own_settings(nodes: pl.DataFrame) -> pl.DataFrame:
+    """Each parent's own weight, aggregation, minimum coverage and the total
+    weight of its children in the tree."""
+    totals = nodes.group_by("parent").agg(pl.col("weight").sum().alias("total"))
+    own = nodes.filter(~pl.col("leaf")).select(
+        pl.col("node").alias("parent"),
+        pl.col("parent").alias("grandparent"),
+        "weight",
+        "aggregate",
+        "min_coverage",
+    )
+    return own.join(totals, on="parent", how="left")
 
 
 def _sum(present: pl.Expr, term: pl.Expr) -> pl.Expr:
@@ -112,27 +160,37 @@ def _mean(methods: set[str]) -> pl.Expr:
         "geometric": (pl.col("geometric") / weight).exp(),
         "harmonic": weight / pl.col("harmonic"),
     }
-    mean = pl.lit(None, pl.Float64)
-    for method in reversed([m for m in MEANS if m in methods]):
-        mean = (
-            pl.when(pl.col("aggregate") == method).then(means[method]).otherwise(mean)
-        )
+    used = [m for m in MEANS if m in methods]
+    if len(used) == 1:
+        mean = means[used[0]]
+    else:
+        mean = pl.lit(None, pl.Float64)
+        for method in reversed(used):
+            mean = (
+                pl.when(pl.col("aggregate") == method)
+                .then(means[method])
+                .otherwise(mean)
+            )
     enough = (weight > 0) & (_coverage() >= pl.col("min_coverage") - 1e-12)
     return pl.when(enough).then(mean)
 
 
-def _effective(levels: dict[int, pl.LazyFrame], depth: int) -> pl.LazyFrame:
-    """The parents' effective shares, from the root down: a node's share of its
-    parent times the parent's own effective share."""
-    done = levels[0].with_columns(effective_share=pl.lit(1.0))
+def _effective(levels: dict[int, pl.LazyFrame]) -> pl.LazyFrame:
+    """The parents' shares and effective shares, from the root down: a node's
+    share of its parent times the parent's own effective share."""
+    done = levels[0].with_columns(share=pl.lit(1.0), effective_share=pl.lit(1.0))
     tables = [done]
-    for level in range(1, depth):
-        done = _with_share(levels[level], done).cache()
+    for level in range(1, max(levels) + 1):
+        done = with_shares(levels[level], done).cache()
         tables.append(done)
-    return pl.concat(tables, how="diagonal_relaxed")
+    return pl.concat([t.select(PARENT) for t in tables], how="vertical_relaxed")
 
 
-def _with_share(table: pl.LazyFrame, above: pl.LazyFrame) -> pl.LazyFrame:
+def with_shares(
+    table: pl.LazyFrame, above: pl.LazyFrame, maintain_order: bool = False
+) -> pl.LazyFrame:
+    """``share`` and ``effective_share`` of the rows of ``table``, from their
+    parents' rows in ``above`` (``children`` and ``effective_share``)."""
     keys = above.select(
         "unit",
         "year",
@@ -140,10 +198,17 @@ def _with_share(table: pl.LazyFrame, above: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("children").alias("siblings"),
         pl.col("effective_share").alias("parent_share"),
     )
-    joined = table.join(keys, on=GROUP, how="left", nulls_equal=True)
-    return joined.with_columns(effective_share=_share() * pl.col("parent_share")).drop(
-        "siblings", "parent_share"
+    joined = table.join(
+        keys,
+        on=GROUP,
+        how="left",
+        nulls_equal=True,
+        maintain_order="left" if maintain_order else "none",
     )
+    share = _share()
+    return joined.with_columns(
+        share=share, effective_share=share * pl.col("parent_share")
+    ).drop("siblings", "parent_share")
 
 
 def _share() -> pl.Expr:
@@ -151,47 +216,3 @@ def _share() -> pl.Expr:
     have a score for that unit and year."""
     w = pl.when(pl.col("score").is_not_null()).then(pl.col("weight"))
     return w.fill_null(0.0) / pl.col("siblings")
-
-
-def _joined(frame: pl.LazyFrame, parents: pl.LazyFrame) -> pl.LazyFrame:
-    """The parents' scores onto their rows, and every node's shares."""
-    own = parents.select(
-        "unit",
-        "year",
-        "node",
-        pl.col("score").alias("_score"),
-        pl.col("coverage").alias("_coverage"),
-        pl.col("effective_share").alias("_effective"),
-    )
-    above = parents.select(
-        "unit",
-        "year",
-        pl.col("node").alias("parent"),
-        pl.col("children").alias("siblings"),
-        pl.col("effective_share").alias("parent_share"),
-    )
-    frame = frame.join(
-        own, on=KEYS, how="left", maintain_order="left", nulls_equal=True
-    ).join(above, on=GROUP, how="left", maintain_order="left", nulls_equal=True)
-    parent = pl.col("leaf").not_()
-    root = pl.col("depth") == 0
-    frame = frame.with_columns(
-        pl.when(parent)
-        .then(pl.col("_score"))
-        .otherwise(pl.col("score"))
-        .alias("score"),
-        pl.when(parent)
-        .then(pl.col("_coverage"))
-        .otherwise(pl.col("coverage"))
-        .alias("coverage"),
-    )
-    share = pl.when(root).then(pl.lit(1.0)).otherwise(_share())
-    frame = frame.with_columns(share.alias("share"))
-    effective = (
-        pl.when(root)
-        .then(pl.lit(1.0))
-        .otherwise(pl.col("share") * pl.col("parent_share"))
-    )
-    return frame.with_columns(effective.alias("effective_share")).drop(
-        "_score", "_coverage", "_effective", "siblings", "parent_share"
-    )

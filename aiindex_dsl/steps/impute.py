@@ -37,7 +37,9 @@ def impute(frame: pl.LazyFrame, used: set[str]) -> pl.LazyFrame:
     filled = value
     for method in sorted(used & set(fills)):
         filled = (
-            pl.when(pl.col("impute") == method)
+            value.fill_null(fills[method])
+            if used == {method}
+            else pl.when(pl.col("impute") == method)
             .then(value.fill_null(fills[method]))
             .otherwise(filled)
         )

@@ -33,24 +33,38 @@ def normalize(frame: pl.LazyFrame, scale: Scale, methods: set[str]) -> pl.LazyFr
     """Add ``score`` and ``clipped`` from ``value`` and the method columns."""
     x = pl.col("value") * pl.col("sign")
     branches = {
-        "anchors": _linear(pl.col("value"), pl.col("worst"), pl.col("best"), scale),
-        "minmax": _linear(x, x.min().over(BY_YEAR), x.max().over(BY_YEAR), scale),
-        "minmax_pooled": _linear(x, x.min().over("node"), x.max().over("node"), scale),
-        "zscore": (x - x.mean().over(BY_YEAR)) / x.std().over(BY_YEAR),
-        "rank": x.rank("min").over(BY_YEAR).cast(pl.Float64),
-        "percentile": _percentile(x, scale),
-        "target": _target(scale),
-        "none": pl.col("value"),
+        "anchors": lambda: _linear(
+            pl.col("value"), pl.col("worst"), pl.col("best"), scale
+        ),
+        "minmax": lambda: _linear(
+            x, x.min().over(BY_YEAR), x.max().over(BY_YEAR), scale
+        ),
+        "minmax_pooled": lambda: _linear(
+            x, x.min().over("node"), x.max().over("node"), scale
+        ),
+        "zscore": lambda: (x - x.mean().over(BY_YEAR)) / x.std().over(BY_YEAR),
+        "rank": lambda: x.rank("min").over(BY_YEAR).cast(pl.Float64),
+        "percentile": lambda: _percentile(x, scale),
+        "target": lambda: _target(scale),
+        "none": lambda: pl.col("value"),
     }
     used = [m for m in branches if m in methods]
-    score = pl.lit(None, pl.Float64)
-    for method in reversed(used):
-        score = (
-            pl.when(pl.col("method") == method).then(branches[method]).otherwise(score)
-        )
+    if len(used) == 1:
+        score = branches[used[0]]()
+    else:
+        score = pl.lit(None, pl.Float64)
+        for method in reversed(used):
+            score = (
+                pl.when(pl.col("method") == method)
+                .then(branches[method]())
+                .otherwise(score)
+            )
     # A score the method leaves undefined (min-max of a constant indicator) is
     # missing, so that the means above leave it out rather than turn NaN.
-    frame = frame.with_columns(unclipped_score=score.fill_nan(None))
+    score = score.cast(pl.Float64).fill_nan(None)
+    if not {"anchors", "target"} & set(used):
+        return frame.with_columns(score.alias("score"), clipped=pl.lit(False))
+    frame = frame.with_columns(unclipped_score=score)
     return frame.with_columns(_clip(pl.col("unclipped_score"), scale)).drop(
         "unclipped_score"
     )

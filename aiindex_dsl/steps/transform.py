@@ -17,15 +17,23 @@ FUNCTIONS = {
 }
 
 
-def transform(frame: pl.LazyFrame, used: set[str]) -> pl.LazyFrame:
-    """Apply each indicator's transform to ``value``, ``worst`` and ``best``."""
+def transform(frame: pl.LazyFrame, used: set[str], methods: set[str]) -> pl.LazyFrame:
+    """Apply each indicator's transform to ``value`` and, where the anchors
+    method is in ``methods``, to ``worst`` and ``best``."""
+    functions = sorted(used & set(FUNCTIONS))
+    if not functions:
+        return frame
+    names = ("value", "worst", "best") if "anchors" in methods else ("value",)
     columns = []
-    for name in ("value", "worst", "best"):
+    for name in names:
         expr = pl.col(name)
-        for method in sorted(used & set(FUNCTIONS)):
+        for method in functions:
+            applied = FUNCTIONS[method](pl.col(name))
             expr = (
-                pl.when(pl.col("transform") == method)
-                .then(FUNCTIONS[method](pl.col(name)))
+                applied
+                if used == {method}
+                else pl.when(pl.col("transform") == method)
+                .then(applied)
                 .otherwise(expr)
             )
         columns.append(expr.alias(name))
