@@ -142,18 +142,15 @@ def check_command(files: tuple[str, ...], format: str) -> None:
 @guarded
 def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -> None:
     """Compute every score of FILE, print a summary and check its expectations."""
-    import polars as pl
-
     from .api import load
     from .render.files import write_table
     from .render.table import outcomes, summary
-    from .results import Results
 
     results = load(file).run()
-    years = results.long["year"].unique().sort().to_list()
+    years = results.years()
     if year is not None:
         _require_year(year, years)
-        results = Results(results.index, results.long.filter(pl.col("year") == year))
+        results = results.for_year(year)
     console = _console()
     tables = summary(results)
     if len(tables) > 1:
@@ -165,7 +162,8 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
     for table in tables:
         console.print(table)
     for output in outputs:
-        write_table(results.wide() if wide else results.long, output)
+        # The long table is streamed to the file, not held in memory.
+        write_table(results.wide() if wide else results.query(), output)
         console.print(f"wrote {output}")
     checked = results.expectations()
     if checked:

@@ -226,9 +226,9 @@ class Compiled:
     def grid(self, ids: list[str]) -> pl.LazyFrame:
         """Every year, node of ``ids`` (in the tree's order) and unit (sorted):
         the order of the results."""
-        nodes = pl.LazyFrame(
-            {"node": pl.Series(ids, dtype=pl.String)}
-        ).with_columns(pl.col("node").cast(self.keys.node_type))
+        nodes = pl.LazyFrame({"node": pl.Series(ids, dtype=pl.String)}).with_columns(
+            pl.col("node").cast(self.keys.node_type)
+        )
         units = self.keys.units(self.unit_table.lazy().select("unit")).sort("unit")
         return self.years.join(nodes, how="cross", maintain_order="left_right").join(
             units, how="cross", maintain_order="left_right"
@@ -361,7 +361,9 @@ def sort_results(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 def as_text(frame):
     """Units, nodes, parents and kinds as text, as the results hold them."""
-    return frame.with_columns(pl.col(["unit", "node", "parent", "kind"]).cast(pl.String))
+    return frame.with_columns(
+        pl.col(["unit", "node", "parent", "kind"]).cast(pl.String)
+    )
 
 
 def _sorted_units(keys: Keys, unit_table: pl.DataFrame) -> pl.LazyFrame:

@@ -116,7 +116,7 @@ class Results:
         if self._long is not None:
             return self._long.filter(pl.col("depth") <= 1)
         top = [n.id for n in self.index.root.children if n.id in self._leaves]
-        rows = self._nodes.filter(pl.col("depth") <= 1)
+        rows = self.nodes.filter(pl.col("depth") <= 1)
         if not top:
             return rows
         both = pl.concat([rows, self.leaf_rows(top)])

@@ -39,13 +39,19 @@ from .resolve import resolve
 MAX_CELLS = 10
 MAX_LISTED = 5
 TEXT_FORMATS = ("csv", "tsv")
-CELLS = {
+EMPTY = {
     "row": pl.Int64,
     "unit": pl.String,
     "year_text": pl.String,
     "series": pl.String,
     "column": pl.String,
     "text": pl.String,
+    "value": pl.Float64,
+    "missing": pl.Boolean,
+    "year_bad": pl.Boolean,
+    "source": pl.String,
+    "year": pl.Int64,
+    "code": pl.String,
 }
 
 
@@ -54,16 +60,15 @@ def check_data(index: Index, units: Sequence[str]) -> None:
 
     ``units`` are the codes the index scores. A CSV whose ``value`` column
     holds ``1,234`` in its third row raises E410 naming that file, row 3 and
-    column ``value``. Each file is scanned once, all checks in one pass over
-    its parsed cells (held in memory while the checks run).
+    column ``value``. Each file is read once into a lean table of its cells
+    (unit, year, series, value and flags, held in memory while the checks
+    run); the text of the few cells at fault is read again for the messages.
     """
     problems: list[Diagnostic] = []
     sources = []
     for source, wanted in _by_source(index):
         try:
-            cells = _parse_cells(read_cells(source, wanted, index), source)
-            # Cached: the checks below then read the file once, not once each.
-            sources.append((source, cells.cache()))
+            sources.append((source, read_cells(source, wanted, index), wanted))
         except AixError as error:
             problems += error.diagnostics
     if problems:
@@ -106,8 +111,8 @@ def _by_source(index: Index) -> list[tuple[Source, list[data.Request]]]:
 
 
 def read_cells(source: Source, wanted: list[data.Request], index: Index):
-    """The cells the requests read from one source, as text with their row
-    (a LazyFrame)."""
+    """The cells the requests read from one source with their row, as read
+    (``text``) and as numbers (a LazyFrame)."""
     _file_itself(source)
     frame = data.scan(source)
     names = data.columns(frame, source)
@@ -121,7 +126,11 @@ def read_cells(source: Source, wanted: list[data.Request], index: Index):
     rows = _collect(counts, source)["__rows"].item()
     if rows == 0:
         raise _file_problem(source, "E405", "has a header but no rows", _ADD_ROWS)
-    return pl.concat(parts) if parts else pl.LazyFrame(schema=CELLS)
+    if not parts:
+        return pl.LazyFrame(schema=EMPTY)
+    # Added after the parts (not in them), so a cache of the cells is shared by
+    # every check that reads it.
+    return pl.concat(parts).with_columns(source=pl.lit(source.id))
 
 
 def _collect(query: pl.LazyFrame, source: Source) -> pl.DataFrame:
@@ -178,17 +187,20 @@ def _require(source, names, needed) -> None:
 
 
 def _parts(frame, source, wanted, names, index) -> list[pl.LazyFrame]:
+    dtypes = data.schema(frame, source)
     if source.layout == "long":
-        return [_long_cells(frame, source, wanted, index)]
+        return [_long_cells(frame, source, wanted, index, dtypes)]
     if source.layout == "wide_by_year":
         return [
-            _cells(frame, source, r.series, column, pl.lit(str(year)))
+            _cells(frame, source, r.series, column, _year_literal(year), dtypes)
             for r in wanted
             for year, column in _years_of(r, names).items()
             if not index.years or year in index.years
         ]
-    year = _year_text(source, index)
-    return [_cells(frame, source, r.series, r.ref.selector, year) for r in wanted]
+    year = _year(source, index, dtypes)
+    return [
+        _cells(frame, source, r.series, r.ref.selector, year, dtypes) for r in wanted
+    ]
 
 
 def _years_of(request: data.Request, names: Iterable[str]) -> dict[int, str]:
@@ -200,70 +212,116 @@ def _years_of(request: data.Request, names: Iterable[str]) -> dict[int, str]:
     }
 
 
-def _year_text(source: Source, index: Index) -> pl.Expr:
+def _year(source: Source, index: Index, dtypes) -> dict[str, pl.Expr]:
+    """``year_text``, ``year_bad`` and ``year`` of each row."""
     if source.year_column:
-        return pl.col(source.year_column).cast(pl.String)
+        column = pl.col(source.year_column)
+        dtype = dtypes.get(source.year_column)
+        if dtype is not None and dtype.is_integer():
+            year = column.cast(pl.Int64)
+            bad = (year.abs() > 99_999).fill_null(False)
+            return {
+                "year_text": pl.when(bad).then(column.cast(pl.String)),
+                "year_bad": bad,
+                "year": pl.when(bad).then(None).otherwise(year),
+            }
+        return _year_parsed(column.cast(pl.String))
     if len(index.years) == 1:
-        return pl.lit(str(index.years[0]))
-    return pl.lit(None, pl.String)
+        return _year_literal(index.years[0])
+    return _year_literal(None)
 
 
-def _cells(frame, source, series: str, column: str, year: pl.Expr) -> pl.LazyFrame:
+def _year_literal(year: int | None) -> dict[str, pl.Expr]:
+    return {
+        "year_text": pl.lit(None if year is None else str(year), pl.String),
+        "year_bad": pl.lit(False),
+        "year": pl.lit(year, pl.Int64),
+    }
+
+
+def _year_parsed(text: pl.Expr) -> dict[str, pl.Expr]:
+    stripped = text.str.strip_chars()
+    year = stripped.cast(pl.Float64, strict=False)
+    bad = (
+        (stripped.is_not_null() & year.is_null())
+        | (year.round() != year)
+        | (year.abs() > 99_999)
+    ).fill_null(False)
+    return {
+        "year_text": text,
+        "year_bad": bad,
+        "year": pl.when(bad).then(None).otherwise(year).cast(pl.Int64, strict=False),
+    }
+
+
+def _number(column: str, dtype, source: Source) -> dict[str, pl.Expr]:
+    """``text``, ``value`` and ``missing`` of a column's cells. A column the
+    file stores as numbers is cast (its text is formatted only for infinite
+    values, the one fault it can have); text is parsed."""
+    if dtype is not None and dtype.is_numeric():
+        number = pl.col(column).cast(pl.Float64)
+        missing = number.is_null() | number.is_nan()
+        return {
+            "text": pl.when(number.is_infinite()).then(pl.col(column).cast(pl.String)),
+            "value": pl.when(missing).then(None).otherwise(number),
+            "missing": missing,
+        }
+    markers = list(dict.fromkeys(data.DEFAULT_MISSING + source.missing))
+    text = pl.col(column).cast(pl.String)
+    stripped = text.str.strip_chars()
+    missing = stripped.is_null() | stripped.is_in(markers)
+    value = pl.when(missing).then(None).otherwise(stripped)
+    return {
+        "text": text,
+        "value": value.cast(pl.Float64, strict=False),
+        "missing": missing,
+    }
+
+
+def _cells(frame, source, series: str, column: str, year, dtypes) -> pl.LazyFrame:
     return frame.select(
         pl.col("__row").cast(pl.Int64).alias("row"),
         pl.col(source.unit_column).cast(pl.String).alias("unit"),
-        year.alias("year_text"),
         pl.lit(series).alias("series"),
         pl.lit(column).alias("column"),
-        pl.col(column).cast(pl.String).alias("text"),
-    )
+        pl.lit(None, pl.String).alias("code"),
+        **year,
+        **_number(column, dtypes.get(column), source),
+    ).select(PARSED)
 
 
-def _long_cells(frame, source, wanted, index) -> pl.LazyFrame:
+def _long_cells(frame, source, wanted, index, dtypes) -> pl.LazyFrame:
     codes = {r.ref.selector: r.series for r in wanted}
     mapping = pl.LazyFrame({"__code": list(codes), "series": list(codes.values())})
     table = frame.select(
         pl.col("__row").cast(pl.Int64).alias("row"),
         pl.col(source.unit_column).cast(pl.String).alias("unit"),
-        _year_text(source, index).alias("year_text"),
         pl.col(source.indicator_column).cast(pl.String).alias("__code"),
         pl.lit(source.value_column).alias("column"),
-        pl.col(source.value_column).cast(pl.String).alias("text"),
+        **_year(source, index, dtypes),
+        **_number(source.value_column, dtypes.get(source.value_column), source),
     )
     # Every row is kept: a bad year fails the whole file, read or not.
-    return table.join(mapping, on="__code", how="left").select(list(CELLS))
+    table = table.join(mapping, on="__code", how="left", maintain_order="left")
+    return table.rename({"__code": "code"}).select(PARSED)
+
+
+PARSED = [
+    "row",
+    "unit",
+    "year_text",
+    "series",
+    "column",
+    "text",
+    "value",
+    "missing",
+    "year_bad",
+    "year",
+    "code",
+]
 
 
 # ---- cells to numbers ---------------------------------------------------------
-
-
-def _parse_cells(cells: pl.LazyFrame, source: Source) -> pl.LazyFrame:
-    """The cells with their value, whether they are missing, and their year."""
-    markers = list(dict.fromkeys(data.DEFAULT_MISSING + source.missing))
-    text = pl.col("text").str.strip_chars()
-    missing = text.is_null() | text.is_in(markers)
-    value = pl.when(missing).then(None).otherwise(text).cast(pl.Float64, strict=False)
-    year_text = pl.col("year_text").str.strip_chars()
-    year = year_text.cast(pl.Float64, strict=False)
-    year_bad = (
-        (year_text.is_not_null() & year.is_null())
-        | (year.round() != year)
-        | (year.abs() > 99_999)
-    ).fill_null(False)
-    parsed = cells.with_columns(
-        value=value, missing=missing, year_bad=year_bad, source=pl.lit(source.id)
-    )
-    integral = pl.when(pl.col("year_bad")).then(None).otherwise(year)
-    return parsed.with_columns(year=integral.cast(pl.Int64, strict=False))
-
-
-def _bad_cells(values: pl.LazyFrame, scope: pl.Expr) -> pl.LazyFrame:
-    """Years that are not years (in any row), text and infinities (in the
-    rows the index scores)."""
-    not_number = ~pl.col("missing") & pl.col("value").is_null()
-    number_bad = (not_number | pl.col("value").is_infinite()).fill_null(False)
-    number_bad = ~pl.col("year_bad") & pl.col("series").is_not_null() & number_bad
-    return values.filter(pl.col("year_bad") | (number_bad & scope))
 
 
 def _cell_diagnostics(index: Index, source: Source, bad: pl.DataFrame) -> list:
@@ -350,25 +408,37 @@ def _cell_problems(rows: pl.DataFrame, source: Source, describe) -> list[Diagnos
 def _check_values(index: Index, sources, scope: pl.Expr) -> None:
     resolved = resolve(index)
     transforms = _transforms(resolved)
+    lean = _collect_all([_lean(cells, source) for source, cells, _ in sources], sources)
+    tables = [table.lazy() for table in lean]
+
+    problems = []
+    for (source, cells, _), table in zip(sources, tables, strict=True):
+        problems += _cell_diagnostics(index, source, _bad_cells(table, cells, scope))
+    if problems:
+        raise AixError(problems)
     good = ~pl.col("year_bad") & pl.col("series").is_not_null()
-    values = pl.concat([v.filter(good).select(VALUES) for _, v in sources])
+    values = pl.concat([t.filter(good).select(VALUES) for t in tables])
     scored = values.filter(scope)
-    queries = [_bad_cells(v, scope) for _, v in sources] + [
-        _duplicates(scored),
+    unsorted = [
+        table.filter(good).select(VALUES).filter(scope)
+        for (source, _, wanted), table in zip(sources, tables, strict=True)
+        if not _keys_sorted(table, source, wanted)
+    ]
+    queries = [
         _outside_domain(scored, transforms),
         _units_in_data(values),
         _years_in_data(index, values),
         _clipped(scored, _bounds(resolved)),
     ]
-    frames = _collect_all(queries, sources)
+    if unsorted:
+        queries.append(_duplicates(pl.concat(unsorted)))
+    outside, found, years, clipped, *repeated = pl.collect_all(queries)
 
-    problems = []
-    for (source, _), bad in zip(sources, frames, strict=False):
-        problems += _cell_diagnostics(index, source, bad)
-    if problems:
-        raise AixError(problems)
-    repeated, outside, found, years, clipped = frames[len(sources) :]
-    problems = [_duplicate(index, row) for row in repeated.iter_rows(named=True)]
+    problems = [
+        _duplicate(index, row)
+        for table in repeated
+        for row in table.iter_rows(named=True)
+    ]
     problems += _domain_problems(index, outside, transforms)
     if problems:
         raise AixError(problems)
@@ -377,13 +447,74 @@ def _check_values(index: Index, sources, scope: pl.Expr) -> None:
     _warn_clipped(index, clipped)
 
 
+LEAN = ["row", "unit", "year", "series", "column", "value", "year_bad", "number_bad"]
+
+
+def _lean(cells: pl.LazyFrame, source: Source) -> pl.LazyFrame:
+    """The cells without their text: what the checks read, with a flag on each
+    cell that is not a number (or is infinite) and whether its keys come after
+    those of the row before (see :func:`_keys_sorted`)."""
+    not_number = ~pl.col("missing") & pl.col("value").is_null()
+    number_bad = (not_number | pl.col("value").is_infinite()).fill_null(False)
+    keys = ["unit", "year", "code"] if source.layout == "long" else ["unit", "year"]
+    later = pl.lit(False)
+    for key in reversed(keys):
+        column, before = pl.col(key), pl.col(key).shift(1)
+        later = (column > before) | ((column == before) & later)
+    return cells.select(
+        pl.col("row").cast(pl.UInt32),
+        "unit",
+        "year",
+        "series",
+        pl.col("column").cast(pl.Categorical),
+        pl.col("source").cast(pl.Categorical),
+        "value",
+        "year_bad",
+        number_bad.alias("number_bad"),
+        later.fill_null(False).alias("later"),
+    )
+
+
+def _keys_sorted(table: pl.LazyFrame, source: Source, wanted) -> bool:
+    """Whether the rows of one source come in strictly increasing order of
+    their keys (unit, year and, in a long file, indicator): then no two rows
+    share them, and the search for duplicates can skip the source. The cells
+    of a wide file repeat its rows once per column: the first column's are
+    enough."""
+    rows = table.filter(pl.col("column") == pl.col("column").first())
+    later = rows.select(pl.col("later").slice(1).all()).collect()
+    return bool(later.item())
+
+
+def _bad_cells(table: pl.LazyFrame, cells: pl.LazyFrame, scope: pl.Expr):
+    """Years that are not years (in any row), text and infinities (in the
+    rows the index scores), with the text of the first few read again."""
+    number_bad = ~pl.col("year_bad") & pl.col("series").is_not_null()
+    number_bad = number_bad & pl.col("number_bad")
+    bad = table.filter(pl.col("year_bad") | (number_bad & scope)).collect()
+    if bad.height == 0:
+        return bad
+    years = bad.filter(pl.col("year_bad")).unique("row", maintain_order=True)
+    shown = pl.concat(
+        [years.head(MAX_CELLS), bad.filter(~pl.col("year_bad")).head(MAX_CELLS)]
+    ).select(pl.col("row").cast(pl.Int64), pl.col("column").cast(pl.String))
+    texts = (
+        cells.join(shown.lazy(), on=["row", "column"], how="semi")
+        .select("row", "column", "text", "year_text")
+        .collect()
+    )
+    return bad.with_columns(
+        pl.col("row").cast(pl.Int64), pl.col("column").cast(pl.String)
+    ).join(texts, on=["row", "column"], how="left", maintain_order="left")
+
+
 def _collect_all(queries: list[pl.LazyFrame], sources) -> list[pl.DataFrame]:
     """Run every query in one pass over the files; name the file that fails."""
     try:
         return pl.collect_all(queries)
     except (pl.exceptions.PolarsError, OSError) as error:
-        for source, values in sources:
-            _collect(values, source)
+        for source, cells, _ in sources:
+            _collect(cells, source)
         raise _unreadable(sources[0][0], error) from None
 
 

@@ -113,6 +113,8 @@ def test_a_failure_while_writing_leaves_no_partial_file(cli, tmp_path, monkeypat
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(pl.DataFrame, "write_parquet", broken)
+    # The long table is streamed to the file (sink_parquet), not written whole.
+    monkeypatch.setattr(pl.LazyFrame, "sink_parquet", broken)
     result = cli.invoke(main, ["run", str(good), "-o", str(output)])
     assert result.exit_code == 1
     assert "cannot write" in result.stderr

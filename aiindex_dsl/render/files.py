@@ -25,8 +25,16 @@ WRITERS: dict[str, Callable[[pl.DataFrame, str], None]] = {
 }
 
 
-def write_table(frame: pl.DataFrame, path: str) -> None:
-    """Write ``frame`` to ``path`` in the format its extension names."""
+SINKS: dict[str, Callable[[pl.LazyFrame, str], None]] = {
+    ".csv": lambda query, path: query.sink_csv(path),
+    ".parquet": lambda query, path: query.sink_parquet(path),
+    ".ndjson": lambda query, path: query.sink_ndjson(path),
+}
+
+
+def write_table(frame: pl.DataFrame | pl.LazyFrame, path: str) -> None:
+    """Write ``frame`` to ``path`` in the format its extension names. A lazy
+    query is streamed to the file (JSON, one document, is collected first)."""
     suffix = Path(path).suffix.lower()
     if suffix not in WRITERS:
         raise AixError(
@@ -40,6 +48,12 @@ def write_table(frame: pl.DataFrame, path: str) -> None:
                 )
             ]
         )
+    if isinstance(frame, pl.LazyFrame):
+        if suffix not in SINKS:
+            frame = frame.collect()
+        else:
+            write_atomically(path, lambda temporary: SINKS[suffix](frame, temporary))
+            return
     write_atomically(path, lambda temporary: WRITERS[suffix](frame, temporary))
 
 

@@ -17,8 +17,9 @@ FEW_UNITS = 6
 
 def summary(results: Results) -> list[Table]:
     """One table per year of the results."""
-    years = results.long["year"].unique(maintain_order=True).to_list()
-    return [_year_table(results, year) for year in years]
+    rows = results.summary_rows()
+    years = rows["year"].unique(maintain_order=True).to_list()
+    return [_year_table(rows, results, year) for year in years]
 
 
 def digits(results: Results) -> int:
@@ -27,9 +28,9 @@ def digits(results: Results) -> int:
     return 1 if scale.high - scale.low >= 10 else 3
 
 
-def _year_table(results: Results, year) -> Table:
+def _year_table(rows: pl.DataFrame, results: Results, year) -> Table:
     select = pl.col("year") == year if year is not None else pl.col("year").is_null()
-    rows = results.long.filter(select & (pl.col("depth") <= 1))
+    rows = rows.filter(select)
     title = results.index.title or results.index.id
     title = f"{title}, {year}" if year is not None else title
     units = rows.filter(pl.col("depth") == 0).sort("rank", nulls_last=True)
