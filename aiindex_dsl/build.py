@@ -1,8 +1,10 @@
-"""Parse tree to IR: one ``.aix`` file, as written, before composition.
+"""The grammar's rules as IR: one ``.aix`` file, as written, before composition.
 
-Each grammar rule becomes a :class:`Statement` (a field name, a value and a
-span); blocks gather their statements into IR models. A statement given twice
-in one block is reported, not silently overwritten.
+The parser (:mod:`.syntax`) calls the :class:`Builder` each time it reduces a
+rule, so no parse tree is made. Each rule becomes a :class:`Statement` (a
+field name, a value and a span); blocks gather their statements into IR
+models. A statement given twice in one block is reported, not silently
+overwritten.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ import math
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from lark import Token, Tree
+from lark import Token
 
-from .diagnostics import AixError, Diagnostic
+from .diagnostics import Diagnostic
 from .ir import (
     Anchors,
     Binary,
@@ -77,13 +79,18 @@ LIST_FIELDS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Statement:
-    """One statement of a block: the field it sets, its value, where it stands."""
+    """One statement of a block: the field it sets, its value, where it stands.
+
+    ``height`` counts the dimensions and indicators nested in a ``node``
+    statement, itself included (0 for any other statement).
+    """
 
     field: str
     value: Any
     span: Span
+    height: int = 0
 
 
 @dataclass
@@ -93,6 +100,23 @@ class Catalogue:
     sources: tuple[Source, ...]
     variables: tuple[Variable, ...]
     units: tuple[Unit, ...]
+
+
+class Limits(NamedTuple):
+    """The most a file may hold; :mod:`.syntax` reports a file beyond them."""
+
+    nodes: int
+    nesting: int
+    expression_depth: int
+    years: int
+    year_digits: int = 6
+
+
+class LimitReached(Exception):  # noqa: N818 - a signal to the parser, not an error
+    """Raised from a rule when the file goes beyond its :class:`Limits`.
+
+    The parse stops there; :mod:`.syntax` finds and reports the exact problem.
+    """
 
 
 @contextlib.contextmanager
@@ -113,36 +137,9 @@ def collector_paused():
             gc.enable()
 
 
-def build(tree: Tree, path: str) -> Index | Catalogue:
-    """Turn the parse tree of one file into its IR, or raise every problem found."""
-    return build_with_spans(tree, path)[0]
-
-
-def build_with_spans(
-    tree: Tree, path: str
-) -> tuple[Index | Catalogue, dict[tuple[str, ...], Span]]:
-    """The IR of one file and where each of its statements stands.
-
-    The spans are keyed by owner and field: ``("index", "version")`` for the
-    index, ``(*owner(span), "description")`` for a node, source or group
-    block (keyed by where it starts, as ids may repeat); the formatter uses
-    them to keep comments beside their statements.
-    """
-    builder = Builder(path)
-    result = builder.transform(tree)
-    if builder.problems:
-        raise AixError(sorted(builder.problems, key=_position))
-    return result, builder.spans
-
-
 def owner(span: Span | None) -> tuple[str, ...]:
     """The key under which the statements of a block are recorded: its start."""
     return ("block", f"{span.line}:{span.column}") if span is not None else ("",)
-
-
-def _position(diagnostic: Diagnostic) -> tuple[int, int]:
-    span = diagnostic.span
-    return (span.line, span.column) if span is not None else (0, 0)
 
 
 def unquote(token: Token) -> str:
@@ -169,45 +166,79 @@ def to_number(token: Token) -> float:
 
 
 class Number(float):
-    """A number that remembers how many decimals it was written with."""
+    """A number that remembers how many decimals it was written with, and where.
+
+    ``first`` and ``last`` are its tokens (the sign, if any, and the digits).
+    """
 
     decimals: int
 
-    def __new__(cls, value: float, text: str):
+    def __new__(cls, value: float, text: str, first: Token, last: Token):
         number = super().__new__(cls, value)
         mantissa = text.lower().split("e")[0]
         number.decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        number.line, number.column = first.line, first.column
+        number.end_line, number.end_column = last.end_line, last.end_column
         return number
 
 
-class Builder:
-    """Builds the IR bottom-up; problems are gathered in ``self.problems``.
+class Located:
+    """A value on its way up to a statement, with where its text stands.
 
-    Each rule of the grammar has a method of its name, called with the rule's
-    position (Lark's ``meta``) and its children already built.
+    Expressions, blocks, weights and year lists travel as these between
+    rules, so that the rule holding them knows where it ends; ``height`` is
+    the depth of an expression.
     """
 
-    def __init__(self, path: str):
+    __slots__ = ("column", "end_column", "end_line", "height", "line", "value")
+
+    def __init__(self, value: Any, first, last, height: int = 0):
+        self.value = value
+        self.line, self.column = first.line, first.column
+        self.end_line, self.end_column = last.end_line, last.end_column
+        self.height = height
+
+
+class Builder:
+    """Builds the IR bottom-up, called by the parser as it reduces each rule.
+
+    Each rule of the grammar has a method of its name, called with the rule's
+    children: every token, keywords and braces included (the parser keeps
+    them all), values already built for sub-rules, and None for an optional
+    part left out. A rule's span runs from its first child to the end of its
+    last. Problems are gathered in ``self.problems``.
+    """
+
+    def __init__(self, path: str = "<text>", limits: Limits | None = None):
+        self.begin(path, limits or Limits(10**9, 10**9, 10**9, 10**9))
+
+    def begin(self, path: str, limits: Limits) -> None:
+        """Start on a new file."""
         self.path = path
+        self.limits = limits
         self.problems: list[Diagnostic] = []
         self.spans: dict[tuple[str, ...], Span] = {}
+        self.nodes = 0
 
-    def transform(self, tree: Tree):
-        """The IR of a parse tree, children first."""
-        children = [
-            self.transform(child) if isinstance(child, Tree) else child
-            for child in tree.children
-        ]
-        return getattr(self, tree.data)(tree.meta, children)
+    def finish(self) -> tuple[list[Diagnostic], dict[tuple[str, ...], Span]]:
+        """The problems and spans of the file just built; the builder lets go of them."""
+        problems, spans = self.problems, self.spans
+        self.begin("<text>", self.limits)
+        return problems, spans
 
-    def span(self, meta) -> Span:
-        """The span of a rule, from Lark's propagated positions."""
+    def span(self, children) -> Span:
+        """The span of a rule: from its first child to the end of its last."""
+        first, last = children[0], children[-1]
+        if first is None:
+            first = next(child for child in children if child is not None)
+        if last is None:
+            last = next(child for child in reversed(children) if child is not None)
         return Span(
             file=self.path,
-            line=getattr(meta, "line", 1),
-            column=getattr(meta, "column", 1),
-            end_line=getattr(meta, "end_line", 1),
-            end_column=getattr(meta, "end_column", 1),
+            line=first.line,
+            column=first.column,
+            end_line=last.end_line,
+            end_column=last.end_column,
         )
 
     def token_span(self, token: Token) -> Span:
@@ -222,10 +253,10 @@ class Builder:
 
     # ---- files --------------------------------------------------------------
 
-    def start(self, meta, children):
+    def start(self, children):
         return children[0]
 
-    def catalogue(self, meta, children):
+    def catalogue(self, children):
         by_field = {"source": [], "variable": [], "units": []}
         for statement in children:
             by_field[statement.field].extend(_as_list(statement.value))
@@ -235,9 +266,9 @@ class Builder:
             tuple(by_field["units"]),
         )
 
-    def index(self, meta, children):
-        name, title, extends, *statements = children
-        span = self.span(meta)
+    def index(self, children):
+        _, name, title, _, extends, _, *statements, _ = children
+        span = self.span(children)
         fields, lists, node_fields = self.gather(
             statements, INDEX_FIELDS | NODE_FIELDS, ("index",)
         )
@@ -318,78 +349,93 @@ class Builder:
 
     # ---- header -------------------------------------------------------------
 
-    def version(self, meta, children):
-        return Statement("version", unquote(children[0]), self.span(meta))
+    def version(self, children):
+        return Statement("version", unquote(children[1]), self.span(children))
 
-    def authors(self, meta, children):
+    def authors(self, children):
+        _, *names = children
         return Statement(
-            "authors", tuple(unquote(c) for c in children), self.span(meta)
+            "authors", tuple(unquote(c) for c in names), self.span(children)
         )
 
-    def licence(self, meta, children):
-        return Statement("licence", unquote(children[0]), self.span(meta))
+    def licence(self, children):
+        return Statement("licence", unquote(children[1]), self.span(children))
 
-    def description(self, meta, children):
-        return Statement("description", unquote(children[0]), self.span(meta))
+    def description(self, children):
+        return Statement("description", unquote(children[1]), self.span(children))
 
-    def scale(self, meta, children):
-        low, high = children
-        return Statement("scale", Scale(low=low, high=high), self.span(meta))
+    def scale(self, children):
+        _, low, _, high = children
+        return Statement("scale", Scale(low=low, high=high), self.span(children))
 
-    def years(self, meta, children):
-        return Statement("years", children[0], self.span(meta))
+    def years(self, children):
+        return Statement("years", children[1].value, self.span(children))
 
-    def year_span(self, meta, children):
-        first, last = (int(to_number(c)) if c is not None else None for c in children)
-        if last is None:
-            return (first,)
+    def year_span(self, children):
+        first_token, _, last_token = children
+        self.check_years(first_token, last_token)
+        located = Located((), first_token, last_token or first_token)
+        first = int(to_number(first_token))
+        if last_token is None:
+            located.value = (first,)
+            return located
+        last = int(to_number(last_token))
+        if last - first > self.limits.years:
+            raise LimitReached
         if last < first:
             self.problems.append(
                 Diagnostic(
                     "E203",
                     f"the years run backwards ({first} to {last})",
-                    self.span(meta),
+                    self.span(children),
                     (f"write `years {last} to {first}`",),
                 )
             )
-            return ()
-        return tuple(range(first, last + 1))
+            return located
+        located.value = tuple(range(first, last + 1))
+        return located
 
-    def year_list(self, meta, children):
-        return tuple(int(to_number(c)) for c in children)
+    def year_list(self, children):
+        self.check_years(*children)
+        years = tuple(int(to_number(c)) for c in children)
+        return Located(years, children[0], children[-1])
+
+    def check_years(self, *tokens: Token | None) -> None:
+        """Stop at a whole number too long to be a year (see :class:`Limits`)."""
+        for token in tokens:
+            if token is not None and len(token) > self.limits.year_digits:
+                if len(token.replace("_", "")) > self.limits.year_digits:
+                    raise LimitReached
 
     # ---- units and groups ---------------------------------------------------
 
-    def units(self, meta, children):
-        return Statement("units", tuple(children), self.span(meta))
+    def units(self, children):
+        _, _, *units, _ = children
+        return Statement("units", tuple(units), self.span(children))
 
-    def unit(self, meta, children):
+    def unit(self, children):
         code, name = children
         return Unit(
-            code=str(code), name=unquote(name) if name else None, span=self.span(meta)
+            code=str(code),
+            name=unquote(name) if name else None,
+            span=self.span(children),
         )
 
-    def units_from(self, meta, children):
-        source, code, name = children
+    def units_from(self, children):
+        _, _, source, _, code, _, name = children
+        span = self.span(children)
         value = UnitsFrom(
             source=str(source),
             code_column=unquote(code),
             name_column=unquote(name) if name else None,
-            span=self.span(meta),
+            span=span,
         )
-        return Statement("units_from", value, self.span(meta))
+        return Statement("units_from", value, span)
 
-    def group(self, meta, children):
-        code, name, *items = children
-        fields = {}
-        seen: dict[str, Statement] = {}
-        for item in items:
-            self.spans.setdefault(owner(self.span(meta)) + (item.field,), item.span)
-            if item.field in seen:
-                self.repeated(item, seen[item.field])
-                continue
-            seen[item.field] = item
-            fields[item.field] = item.value
+    def group(self, children):
+        _, code, name, _, *items, _ = children
+        span = self.span(children)
+        fields = self.block_fields(items, owner(span))
         members = fields.pop("members", ())
         rollup, by = fields.pop("rollup", ("sum", None))
         value = Group(
@@ -398,40 +444,47 @@ class Builder:
             members=members,
             rollup=rollup,
             by=by,
-            span=self.span(meta),
+            span=span,
         )
-        return Statement("group", value, self.span(meta))
+        return Statement("group", value, span)
 
-    def members(self, meta, children):
-        return Statement("members", tuple(str(c) for c in children), self.span(meta))
-
-    def rollup(self, meta, children):
-        first, second, by = children
-        method = str(first) if second is None else f"{first}_{second}"
-        value = (method.lower(), str(by) if by else None)
-        return Statement("rollup", value, self.span(meta))
-
-    # ---- sources and variables ----------------------------------------------
-
-    def source(self, meta, children):
-        name, title, *items = children
+    def block_fields(self, items, key: tuple[str, ...]) -> dict[str, Any]:
+        """The values of a group's or source's items by field; repeats reported."""
         fields: dict[str, Any] = {}
         seen: dict[str, Statement] = {}
         for item in items:
-            self.spans.setdefault(owner(self.span(meta)) + (item.field,), item.span)
+            self.spans.setdefault(key + (item.field,), item.span)
             if item.field in seen:
                 self.repeated(item, seen[item.field])
                 continue
             seen[item.field] = item
             fields[item.field] = item.value
+        return fields
+
+    def members(self, children):
+        _, *names = children
+        return Statement("members", tuple(str(c) for c in names), self.span(children))
+
+    def rollup(self, children):
+        _, first, second, _, by = children
+        method = str(first) if second is None else f"{first}_{second}"
+        value = (method.lower(), str(by) if by else None)
+        return Statement("rollup", value, self.span(children))
+
+    # ---- sources and variables ----------------------------------------------
+
+    def source(self, children):
+        _, name, title, _, *items, _ = children
+        span = self.span(children)
+        fields = self.block_fields(items, owner(span))
         if title is not None:
             fields.setdefault("title", unquote(title))
-        value = Source(id=str(name), span=self.span(meta), origin=self.path, **fields)
-        return Statement("source", value, self.span(meta))
+        value = Source(id=str(name), span=span, origin=self.path, **fields)
+        return Statement("source", value, span)
 
     def _text_field(field):  # noqa: N805 - a factory used in the class body
-        def handler(self, meta, children):
-            return Statement(field, unquote(children[0]), self.span(meta))
+        def handler(self, children):
+            return Statement(field, unquote(children[-1]), self.span(children))
 
         return handler
 
@@ -446,11 +499,12 @@ class Builder:
     value_column = _text_field("value_column")
     measure = _text_field("measure")
 
-    def year(self, meta, children):
-        return Statement("year", int(to_number(children[0])), self.span(meta))
+    def year(self, children):
+        self.check_years(children[1])
+        return Statement("year", int(to_number(children[1])), self.span(children))
 
-    def retrieved(self, meta, children):
-        token = children[0]
+    def retrieved(self, children):
+        token = children[1]
         try:
             value = datetime.date.fromisoformat(str(token))
         except ValueError:
@@ -463,79 +517,88 @@ class Builder:
                 )
             )
             value = None
-        return Statement("retrieved", value, self.span(meta))
+        return Statement("retrieved", value, self.span(children))
 
-    def format(self, meta, children):
-        return Statement("format", str(children[0]).lower(), self.span(meta))
+    def format(self, children):
+        return Statement("format", str(children[1]).lower(), self.span(children))
 
-    def layout(self, meta, children):
-        layout, by = children
+    def layout(self, children):
+        _, layout, _, by = children
         value = str(layout) if by is None else f"{layout}_by_{by}"
-        value = value.lower()
-        return Statement("layout", value, self.span(meta))
+        return Statement("layout", value.lower(), self.span(children))
 
-    def missing_markers(self, meta, children):
+    def missing_markers(self, children):
+        _, *texts = children
         return Statement(
-            "missing", tuple(unquote(c) for c in children), self.span(meta)
+            "missing", tuple(unquote(c) for c in texts), self.span(children)
         )
 
-    def variable(self, meta, children):
-        name, title, source, column = children
+    def variable(self, children):
+        _, name, title, _, source, column = children
+        span = self.span(children)
         value = Variable(
             id=str(name),
             title=unquote(title) if title else None,
             source=str(source),
             column=unquote(column),
-            span=self.span(meta),
+            span=span,
         )
-        return Statement("variable", value, self.span(meta))
+        return Statement("variable", value, span)
 
-    def include(self, meta, children):
-        return Statement("include", (unquote(children[0]),), self.span(meta))
+    def include(self, children):
+        return Statement("include", (unquote(children[1]),), self.span(children))
 
     # ---- the tree -----------------------------------------------------------
 
-    def node(self, meta, children):
-        kind, name, title, weight, block = children
-        statements = list(block or ())
+    def node(self, children):
+        kind, name, title, _, weight, block = children
+        span = self.span(children)
+        statements = list(block.value) if block is not None else []
         if weight is not None:
-            statements.insert(0, Statement("weight", weight, weight.span))
-        _, lists, node_fields = self.gather(
-            statements, NODE_FIELDS, owner(self.span(meta))
-        )
+            statements.insert(0, Statement("weight", weight.value, weight.value.span))
+        _, lists, node_fields = self.gather(statements, NODE_FIELDS, owner(span))
         for field, items in lists.items():
             if field != "children":
-                self.not_here(
-                    Statement(field, None, items_span(items, self.span(meta)))
-                )
+                self.not_here(Statement(field, None, items_span(items, span)))
         value = Node(
             kind=str(kind),
             id=str(name),
             title=unquote(title) if title else None,
             children=tuple(lists.get("children", ())),
-            span=self.span(meta),
+            span=span,
             **node_fields,
         )
-        return Statement("node", value, self.span(meta))
+        return Statement("node", value, span, self.height(statements))
 
-    def block(self, meta, children):
-        return children
+    def height(self, statements) -> int:
+        """How deep a new node nests, counting its children; stops at the limits."""
+        self.nodes += 1
+        below = [s.height for s in statements if s.field == "node"]
+        height = 1 + max(below, default=0)
+        if self.nodes > self.limits.nodes or height > self.limits.nesting:
+            raise LimitReached
+        return height
 
-    def weight(self, meta, children):
+    def block(self, children):
+        return Located(children[1:-1], children[0], children[-1])
+
+    def weight(self, children):
         number, percent = children
-        return Weight(value=number, percent=percent is not None, span=self.span(meta))
+        value = Weight(
+            value=number, percent=percent is not None, span=self.span(children)
+        )
+        return Located(value, number, percent or number)
 
-    def weight_setting(self, meta, children):
-        return Statement("weight", children[0], self.span(meta))
+    def weight_setting(self, children):
+        return Statement("weight", children[1].value, self.span(children))
 
     def _method_field(field):  # noqa: N805 - a factory used in the class body
-        def handler(self, meta, children):
-            name, *rest = children
-            argument = unquote(rest[0]) if rest and rest[0] is not None else None
-            value = Setting(
-                value=str(name).lower(), argument=argument, span=self.span(meta)
-            )
-            return Statement(field, value, self.span(meta))
+        def handler(self, children):
+            _, name, *rest = children
+            argument = unquote(rest[-1]) if rest and rest[-1] is not None else None
+            span = self.span(children)
+            value = Setting(value=str(name).lower(), argument=argument, span=span)
+            return Statement(field, value, span)
 
         return handler
 
@@ -546,63 +609,65 @@ class Builder:
     impute = _method_field("impute")
     treat = _method_field("treat")
 
-    def normalize(self, meta, children):
-        method, target = children
-        value = Normalization(
-            method=str(method).lower(), target=target, span=self.span(meta)
-        )
-        return Statement("normalization", value, self.span(meta))
+    def normalize(self, children):
+        _, method, target = children
+        span = self.span(children)
+        value = Normalization(method=str(method).lower(), target=target, span=span)
+        return Statement("normalization", value, span)
 
-    def anchors(self, meta, children):
-        worst, best, clip, rationale = children
+    def anchors(self, children):
+        _, _, worst, _, best, clip, rationale = children
+        span = self.span(children)
         anchors = Anchors(
             worst=worst,
             best=best,
             clip=clip is None or str(clip) == "clipped",
             rationale=unquote(rationale) if rationale else None,
         )
-        value = Normalization(method="anchors", anchors=anchors, span=self.span(meta))
-        return Statement("normalization", value, self.span(meta))
+        value = Normalization(method="anchors", anchors=anchors, span=span)
+        return Statement("normalization", value, span)
 
-    def coverage(self, meta, children):
-        number, percent = children
+    def coverage(self, children):
+        _, number, percent = children
+        span = self.span(children)
         share = number / 100 if percent is not None else number
         if not 0 <= share <= 1:
             self.problems.append(
                 Diagnostic(
                     "E205",
                     f"a minimum coverage must lie between 0% and 100%, not {share:g}",
-                    self.span(meta),
+                    span,
                     ("write it as a percent (`coverage 50%`) or a fraction (0.5)",),
                 )
             )
-        value = Coverage(share=min(max(share, 0.0), 1.0), span=self.span(meta))
-        return Statement("coverage", value, self.span(meta))
+        value = Coverage(share=min(max(share, 0.0), 1.0), span=span)
+        return Statement("coverage", value, span)
 
-    def from_source(self, meta, children):
-        source, selector = children
-        value = DataRef(
-            source=str(source), selector=unquote(selector), span=self.span(meta)
-        )
-        return Statement("data", value, self.span(meta))
+    def from_source(self, children):
+        _, source, selector = children
+        span = self.span(children)
+        value = DataRef(source=str(source), selector=unquote(selector), span=span)
+        return Statement("data", value, span)
 
-    def score_from(self, meta, children):
-        source, selector = children
-        value = DataRef(
-            source=str(source), selector=unquote(selector), span=self.span(meta)
-        )
-        return Statement("score_from", value, self.span(meta))
+    def score_from(self, children):
+        _, _, source, selector = children
+        span = self.span(children)
+        value = DataRef(source=str(source), selector=unquote(selector), span=span)
+        return Statement("score_from", value, span)
 
-    def cite(self, meta, children):
-        return Statement("cites", tuple(str(c) for c in children), self.span(meta))
+    def cite(self, children):
+        _, *names = children
+        return Statement("cites", tuple(str(c) for c in names), self.span(children))
 
-    def data_year(self, meta, children):
-        return Statement("data_year", int(to_number(children[0])), self.span(meta))
+    def data_year(self, children):
+        self.check_years(children[1])
+        year = int(to_number(children[1]))
+        return Statement("data_year", year, self.span(children))
 
-    def number(self, meta, children):
+    def number(self, children):
         sign, token = children
         value = self.finite(token)
-        return Number(-value if sign is not None else value, str(token))
+        return Number(-value if sign is not None else value, str(token), sign or token, token)
 
     def finite(self, token: Token) -> float:
         """The value of a numeric literal; one too large for a float is a problem."""
@@ -620,31 +685,47 @@ class Builder:
         return 0.0
 
     # ---- expressions --------------------------------------------------------
+    # Each rule returns a Located expression whose height is its depth.
 
-    def derive(self, meta, children):
-        span = self.span(meta)
-        value = Derivation(
-            expr=children[0], text=expression_text(children[0]), span=span
-        )
+    def derive(self, children):
+        expr = children[1].value
+        span = self.span(children)
+        value = Derivation(expr=expr, text=expression_text(expr), span=span)
         return Statement("derive", value, span)
 
-    def const(self, meta, children):
-        return Const(value=self.finite(children[0]))
+    def const(self, children):
+        token = children[0]
+        return Located(Const(value=self.finite(token)), token, token)
 
-    def ref(self, meta, children):
-        return Ref(name=str(children[0]), span=self.span(meta))
+    def ref(self, children):
+        name = children[0]
+        return Located(Ref(name=str(name), span=self.span(children)), name, name)
 
-    def neg(self, meta, children):
-        return Unary(operand=children[-1])
+    def atom(self, children):
+        _, inner, _ = children
+        return Located(inner.value, children[0], children[-1], inner.height)
 
-    def call(self, meta, children):
-        name, argument = children
-        return Call(function=str(name), argument=argument, span=self.span(meta))
+    def neg(self, children):
+        sign, operand = children
+        return self.nested(Unary(operand=operand.value), children, operand)
+
+    def call(self, children):
+        name, _, argument, _ = children
+        value = Call(function=str(name), argument=argument.value, span=self.span(children))
+        return self.nested(value, children, argument)
+
+    def nested(self, value, children, *operands: Located) -> Located:
+        """An expression one deeper than its deepest operand; stops at the limit."""
+        height = 1 + max(operand.height for operand in operands)
+        if height > self.limits.expression_depth:
+            raise LimitReached
+        return Located(value, children[0], children[-1], height)
 
     def _binary(op):  # noqa: N805 - a factory used in the class body
-        def handler(self, meta, children):
-            left, right = children[0], children[-1]
-            return Binary(op=op, left=left, right=right)
+        def handler(self, children):
+            left, _, right = children
+            value = Binary(op=op, left=left.value, right=right.value)
+            return self.nested(value, children, left, right)
 
         return handler
 
@@ -655,24 +736,26 @@ class Builder:
 
     # ---- expectations and removals ------------------------------------------
 
-    def expect(self, meta, children):
-        node, unit, value_token, points, tolerance, year = children
+    def expect(self, children):
+        _, node, unit, value_number, points, _, tolerance, _, year = children
+        self.check_years(year)
+        span = self.span(children)
         value = Expectation(
             node=str(node),
             unit=str(unit),
-            value=value_token,
-            decimals=value_token.decimals,
+            value=value_number,
+            decimals=value_number.decimals,
             points=points is not None,
             tolerance=tolerance,
             year=int(to_number(year)) if year is not None else None,
-            span=self.span(meta),
+            span=span,
         )
-        return Statement("expect", value, self.span(meta))
+        return Statement("expect", value, span)
 
-    def remove(self, meta, children):
-        what, name = children
-        value = Removal(what=str(what), id=str(name), span=self.span(meta))
-        return Statement("remove", value, self.span(meta))
+    def remove(self, children):
+        _, what, name = children
+        span = self.span(children)
+        return Statement("remove", Removal(what=str(what), id=str(name), span=span), span)
 
 
 def items_span(items, fallback: Span) -> Span:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import data, paths
-from .build import Catalogue, build, collector_paused
+from .build import Catalogue, collector_paused
 from .checks import duplicate_ids
 from .diagnostics import AixError, Diagnostic, did_you_mean
 from .ir import Expectation, Index, Node, Span
@@ -64,7 +64,7 @@ def load_file(path: str, chain: tuple[str, ...] = ()) -> Index:
             ]
         )
     with collector_paused():
-        built = build(parse(read_source(path), path), path)
+        built = parse(read_source(path), path)
     if isinstance(built, Catalogue):
         raise AixError(
             [
@@ -145,7 +145,7 @@ def _load_catalogue(path: str, chain: tuple[str, ...]) -> Catalogue:
     if resolved in chain:
         raise _cycle(path, chain)
     with collector_paused():
-        built = build(parse(read_source(path), path), path)
+        built = parse(read_source(path), path)
     if isinstance(built, Index):
         raise AixError(
             [

@@ -21,7 +21,6 @@ from lark import Token
 
 from .build import (
     Catalogue,
-    build_with_spans,
     collector_paused,
     expression_text,
     number_text,
@@ -100,8 +99,7 @@ def format_text(text: str, path: str = "<text>") -> str:
     parse or build; the layout of a broken file is left to its author.
     """
     with collector_paused():
-        tree, comments = parse_with_comments(text, path)
-        built, spans = build_with_spans(tree, path)
+        built, spans, comments = parse_with_comments(text, path)
         lines = Printer(spans).file(built)
     tail = attach(lines, comments)
     return render(lines, tail)

@@ -1,16 +1,33 @@
-"""Text to parse tree: the Lark parser and its errors in the author's words."""
+"""Text to IR: the Lark parser, calling the builder at each rule, and its
+errors in the author's words.
+
+The grammar (``aix.lark``) is parsed by Lark's LALR parser. The parser calls
+:class:`~aiindex_dsl.build.Builder` as it reduces each rule, so a file goes
+from text to IR in one pass, with no parse tree made and walked again; the
+tokens come from :class:`~aiindex_dsl.lexer.ContextualScanner`, Lark's
+contextual lexer made cheaper. A file beyond the :data:`LIMITS` stops the
+builder, and is then parsed again into a Lark tree (:func:`parse_tree`) to
+find and report the exact problem.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
+import threading
 from importlib import resources
 
 import lark
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 
+from .build import Builder, Catalogue, LimitReached, Limits
 from .diagnostics import AixError, Diagnostic, did_you_mean
-from .ir import Span
+from .ir import Index, Span
+from .lexer import ContextualScanner
 
 MAX_BYTES = 5_000_000
 
@@ -35,40 +52,110 @@ TERMINAL_WORDS = {
     "<END-OF-FILE>": "the end of the file",
 }
 
-
-@functools.cache
-def parser() -> lark.Lark:
-    """The LALR parser built from the grammar shipped with the package."""
-    return _lark()
+Spans = dict[tuple[str, ...], Span]
 
 
-@functools.cache
-def _commenting_parser() -> tuple[lark.Lark, list[lark.Token]]:
-    comments: list[lark.Token] = []
-    return _lark(lexer_callbacks={"COMMENT": comments.append}), comments
+def parse(text: str, path: str = "<text>") -> Index | Catalogue:
+    """Parse ``.aix`` text into its IR, or raise an :class:`AixError`.
+
+    The error holds the first syntax error, or the first limit the file goes
+    beyond (:data:`LIMITS`), or every problem the builder found.
+    """
+    return _parse(text, path, comments=False)[0]
 
 
-def _lark(**options) -> lark.Lark:
-    grammar = resources.files("aiindex_dsl").joinpath("aix.lark").read_text("utf-8")
-    return lark.Lark(
-        grammar,
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        **options,
-    )
+def parse_with_spans(text: str, path: str = "<text>") -> tuple[Index | Catalogue, Spans]:
+    """Parse like :func:`parse`, and also return where each statement stands.
+
+    The spans are keyed as :meth:`~aiindex_dsl.build.Builder.gather` records
+    them; the formatter uses them to keep comments beside their statements.
+    """
+    built, spans, _ = _parse(text, path, comments=False)
+    return built, spans
 
 
 def parse_with_comments(
     text: str, path: str = "<text>"
-) -> tuple[lark.Tree, list[lark.Token]]:
-    """Parse like :func:`parse`, and also return the comments, in order."""
-    commenting, comments = _commenting_parser()
-    comments.clear()
-    tree = parse(text, path, commenting)
-    found = list(comments)
-    comments.clear()
-    return tree, found
+) -> tuple[Index | Catalogue, Spans, list[lark.Token]]:
+    """Parse like :func:`parse_with_spans`, and also return the comments, in order."""
+    return _parse(text, path, comments=True)
+
+
+# One file at a time per builder: the parser and its builder are shared.
+_LOCK = threading.RLock()
+
+
+def _parse(text: str, path: str, comments: bool):
+    with _LOCK:
+        building, builder, found = _building_parser(comments)
+        found.clear()
+        builder.begin(path, _limits())
+        try:
+            built = building.parse(text)
+        except UnexpectedInput as error:
+            raise AixError([_syntax_error(error, text, path, building)]) from None
+        except LimitReached:
+            parse_tree(text, path)
+            raise RuntimeError("the builder stopped at a limit the tree does not pass")
+        finally:
+            problems, spans = builder.finish()
+        kept = list(found)
+        found.clear()
+    if problems:
+        raise AixError(sorted(problems, key=_position))
+    return built, spans, kept
+
+
+def _position(diagnostic: Diagnostic) -> tuple[int, int]:
+    span = diagnostic.span
+    return (span.line, span.column) if span is not None else (0, 0)
+
+
+def _limits() -> Limits:
+    return Limits(MAX_NODES, MAX_NESTING, MAX_EXPRESSION_DEPTH, MAX_YEARS)
+
+
+@functools.cache
+def _building_parser(comments: bool) -> tuple[lark.Lark, Builder, list[lark.Token]]:
+    """The parser that builds the IR as it goes, its builder, and the comments
+    it collects (with ``comments``; a list left empty otherwise)."""
+    builder = Builder()
+    found: list[lark.Token] = []
+    callbacks = {"COMMENT": found.append} if comments else {}
+    building = _lark(
+        lexer=ContextualScanner,
+        keep_all_tokens=True,
+        transformer=builder,
+        lexer_callbacks=callbacks,
+    )
+    return building, builder, found
+
+
+@functools.cache
+def parser() -> lark.Lark:
+    """The LALR parser that makes a Lark tree, positions propagated.
+
+    Slower than :func:`parse`; it gives the exact problem of a file beyond
+    the limits, and the states that label syntax errors (the parse tables do
+    not depend on what the parser builds).
+    """
+    return _lark(propagate_positions=True)
+
+
+def _lark(**options) -> lark.Lark:
+    grammar = resources.files("aiindex_dsl").joinpath("aix.lark").read_text("utf-8")
+    return lark.Lark(grammar, parser="lalr", maybe_placeholders=True, **options)
+
+
+def _syntax_error(
+    error: UnexpectedInput, text: str, path: str, using: lark.Lark
+) -> Diagnostic:
+    """The diagnostic of an error ``using`` raised (its states label the error)."""
+    if isinstance(error, UnexpectedCharacters):
+        return _unexpected_character(error, text, path, using)
+    if isinstance(error, UnexpectedToken):
+        return _unexpected_token(error, text, path, using)
+    return _unexpected_end(error, text, path)
 
 
 def read_source(path: str) -> str:
@@ -113,19 +200,15 @@ def decode(raw: bytes, path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def parse(text: str, path: str = "<text>", using: lark.Lark | None = None) -> lark.Tree:
+def parse_tree(text: str, path: str = "<text>") -> lark.Tree:
     """Parse ``.aix`` text into a Lark tree, or raise an :class:`AixError`.
 
     The tree is refused when it is nested or sized beyond :data:`LIMITS`.
     """
     try:
-        tree = (using or parser()).parse(text)
-    except UnexpectedCharacters as error:
-        raise AixError([_unexpected_character(error, text, path)]) from None
-    except UnexpectedToken as error:
-        raise AixError([_unexpected_token(error, text, path)]) from None
-    except UnexpectedEOF as error:
-        raise AixError([_unexpected_end(error, text, path)]) from None
+        tree = parser().parse(text)
+    except UnexpectedInput as error:
+        raise AixError([_syntax_error(error, text, path, parser())]) from None
     check_limits(tree, path)
     return tree
 
@@ -309,7 +392,7 @@ def _word(name: str) -> str:
 
 
 def _unexpected_character(
-    error: UnexpectedCharacters, text: str, path: str
+    error: UnexpectedCharacters, text: str, path: str, using: lark.Lark
 ) -> Diagnostic:
     char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else ""
     span = _span(path, error.line, error.column)
@@ -323,7 +406,7 @@ def _unexpected_character(
     malformed = _malformed_number(text, error.pos_in_stream, path, error.line)
     if malformed is not None:
         return malformed
-    label = _labelled(error)
+    label = _labelled(error, using)
     hints = _expected(error.allowed or ())
     shown = char if char.isprintable() else repr(char)
     if label is not None:
@@ -331,7 +414,9 @@ def _unexpected_character(
     return Diagnostic("E105", f"unexpected character `{shown}`", span, hints)
 
 
-def _unexpected_token(error: UnexpectedToken, text: str, path: str) -> Diagnostic:
+def _unexpected_token(
+    error: UnexpectedToken, text: str, path: str, using: lark.Lark
+) -> Diagnostic:
     token = error.token
     if token.type == "$END":
         return _unexpected_end(error, text, path)
@@ -341,7 +426,7 @@ def _unexpected_token(error: UnexpectedToken, text: str, path: str) -> Diagnosti
     width = max(1, len(str(token).split("\n")[0]))
     span = _span(path, token.line, token.column, width)
     shown = _shown(token)
-    label = _labelled(error)
+    label = _labelled(error, using)
     message = f"unexpected {shown}: {label}" if label else f"unexpected {shown}"
     hints = _misspelt(token, error.expected) + _expected(error.expected)
     return Diagnostic("E106", message, span, hints)
@@ -536,12 +621,18 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 
 
 @functools.cache
-def _label_table() -> dict[tuple[int, str], str]:
+def _label_table(using: lark.Lark) -> dict[tuple[int, str], str]:
+    """The labels by the state ``using`` stops in on each example.
+
+    Each parser numbers its states its own way, so each has its own table.
+    The examples run through the parser's builder, if it has one, at a time
+    when whatever it holds is being thrown away: the parse that failed.
+    """
     table: dict[tuple[int, str], str] = {}
     for label, snippets in EXAMPLES.items():
         for snippet in snippets:
             try:
-                parser().parse(snippet)
+                using.parse(snippet)
             except (UnexpectedToken, UnexpectedCharacters) as error:
                 key = _state_key(error)
                 if key is not None:
@@ -557,8 +648,8 @@ def _state_key(error) -> tuple[int, str] | None:
     return (state.position, token.type if token is not None else "<char>")
 
 
-def _labelled(error) -> str | None:
+def _labelled(error, using: lark.Lark) -> str | None:
     key = _state_key(error)
     if key is None:
         return None
-    return _label_table().get(key)
+    return _label_table(using).get(key)
