@@ -221,7 +221,7 @@ class Builder:
         self.nodes = 0
 
     def finish(self) -> tuple[list[Diagnostic], dict[tuple[str, ...], Span]]:
-        """The problems and spans of the file just built; the builder lets go of them."""
+        """The problems and spans of the file just built, which the builder drops."""
         problems, spans = self.problems, self.spans
         self.begin("<text>", self.limits)
         return problems, spans
@@ -403,9 +403,9 @@ class Builder:
     def check_years(self, *tokens: Token | None) -> None:
         """Stop at a whole number too long to be a year (see :class:`Limits`)."""
         for token in tokens:
-            if token is not None and len(token) > self.limits.year_digits:
-                if len(token.replace("_", "")) > self.limits.year_digits:
-                    raise LimitReached
+            digits = self.limits.year_digits
+            if token is not None and len(token.replace("_", "")) > digits:
+                raise LimitReached
 
     # ---- units and groups ---------------------------------------------------
 
@@ -667,7 +667,9 @@ class Builder:
     def number(self, children):
         sign, token = children
         value = self.finite(token)
-        return Number(-value if sign is not None else value, str(token), sign or token, token)
+        return Number(
+            -value if sign is not None else value, str(token), sign or token, token
+        )
 
     def finite(self, token: Token) -> float:
         """The value of a numeric literal; one too large for a float is a problem."""
@@ -706,12 +708,14 @@ class Builder:
         return Located(inner.value, children[0], children[-1], inner.height)
 
     def neg(self, children):
-        sign, operand = children
+        _, operand = children
         return self.nested(Unary(operand=operand.value), children, operand)
 
     def call(self, children):
         name, _, argument, _ = children
-        value = Call(function=str(name), argument=argument.value, span=self.span(children))
+        value = Call(
+            function=str(name), argument=argument.value, span=self.span(children)
+        )
         return self.nested(value, children, argument)
 
     def nested(self, value, children, *operands: Located) -> Located:
@@ -755,7 +759,9 @@ class Builder:
     def remove(self, children):
         _, what, name = children
         span = self.span(children)
-        return Statement("remove", Removal(what=str(what), id=str(name), span=span), span)
+        return Statement(
+            "remove", Removal(what=str(what), id=str(name), span=span), span
+        )
 
 
 def items_span(items, fallback: Span) -> Span:

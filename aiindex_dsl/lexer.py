@@ -19,8 +19,14 @@ from __future__ import annotations
 
 import re
 
-from lark.lexer import ContextualLexer, Lexer, LexerState, LineCounter, Token
-from lark.lexer import PatternStr
+from lark.lexer import (
+    ContextualLexer,
+    Lexer,
+    LexerState,
+    LineCounter,
+    PatternStr,
+    Token,
+)
 
 # Lark calls ``lex(lexer_state, parser_state)`` on a lexer declaring this.
 INTERFACE = 2
@@ -61,7 +67,11 @@ class ContextualScanner(Lexer):
     def _scan(self, lexer_state: LexerState, parser_state):
         text, end = _bounds(lexer_state.text)
         counter = lexer_state.line_ctr
-        position, line, line_start = counter.char_pos, counter.line, counter.line_start_pos
+        position, line, line_start = (
+            counter.char_pos,
+            counter.line,
+            counter.line_start_pos,
+        )
         tables, stack, skip = self.tables, parser_state.state_stack, self.skip.match
         while True:
             skipped = skip(text, position, end)

@@ -64,7 +64,9 @@ def parse(text: str, path: str = "<text>") -> Index | Catalogue:
     return _parse(text, path, comments=False)[0]
 
 
-def parse_with_spans(text: str, path: str = "<text>") -> tuple[Index | Catalogue, Spans]:
+def parse_with_spans(
+    text: str, path: str = "<text>"
+) -> tuple[Index | Catalogue, Spans]:
     """Parse like :func:`parse`, and also return where each statement stands.
 
     The spans are keyed as :meth:`~aiindex_dsl.build.Builder.gather` records
@@ -96,7 +98,8 @@ def _parse(text: str, path: str, comments: bool):
             raise AixError([_syntax_error(error, text, path, building)]) from None
         except LimitReached:
             parse_tree(text, path)
-            raise RuntimeError("the builder stopped at a limit the tree does not pass")
+            message = "the builder stopped at a limit the tree does not pass"
+            raise RuntimeError(message) from None
         finally:
             problems, spans = builder.finish()
         kept = list(found)

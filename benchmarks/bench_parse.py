@@ -5,15 +5,17 @@ indicators each (every indicator with a description, a `from`, anchors and a
 weight, every tenth one derived from two others), and an expectation per
 dimension. The stages are timed separately, each the median of several runs:
 
-- parse: text to Lark tree (``syntax.parse``, limits included);
-- build: tree to IR (``build.build``);
+- parse: text to IR (``syntax.parse``: the parser calls the builder at each
+  rule, so parsing and building are one pass; limits included);
 - check: every check of ``checks.CHECKS``;
-- load: ``compose.load_file`` on the file written out (read, parse, build, as
+- load: ``compose.load_file`` on the file written out (read, parse, as
   ``aix check`` does before checking);
-- fmt: ``fmt.format_text`` (parse with comments, build, print), for reference.
+- fmt: ``fmt.format_text`` (parse with comments, print), for reference.
 
-Parse and build run with the garbage collector paused, as the library runs
-them (see ``build.collector_paused``).
+Until the parse and the build became one pass, ``build`` was a stage of its
+own (tree to IR); the figures in ``benchmarks/README.md`` from before say so.
+The parse runs with the garbage collector paused, as the library runs it
+(see ``build.collector_paused``).
 
     python benchmarks/bench_parse.py                  # 10,000 indicators, 5 runs
     python benchmarks/bench_parse.py --indicators 2000 --runs 9
@@ -30,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from aiindex_dsl.build import build, collector_paused
+from aiindex_dsl.build import collector_paused
 from aiindex_dsl.checks import check
 from aiindex_dsl.compose import load_file
 from aiindex_dsl.fmt import format_text
@@ -94,7 +96,6 @@ def measure(text: str, runs: int) -> dict[str, float]:
     parse(text, PATH)  # builds the cached parser outside the timing
     stages: dict[str, list[float]] = {
         "parse": [],
-        "build": [],
         "check": [],
         "load": [],
         "fmt": [],
@@ -104,10 +105,8 @@ def measure(text: str, runs: int) -> dict[str, float]:
         Path(path).write_text(text, encoding="utf-8")
         for _ in range(runs):
             with collector_paused():
-                seconds, tree = timed(parse, text, PATH)
+                seconds, index = timed(parse, text, PATH)
                 stages["parse"].append(seconds)
-                seconds, index = timed(build, tree, PATH)
-                stages["build"].append(seconds)
             stages["check"].append(timed(check, index)[0])
             stages["load"].append(timed(load_file, path)[0])
             stages["fmt"].append(timed(format_text, text, PATH)[0])
@@ -132,7 +131,7 @@ def main() -> None:
     if options.profile:
         parse(text, PATH)
         profiler = cProfile.Profile()
-        profiler.runcall(lambda: check(build(parse(text, PATH), PATH)))
+        profiler.runcall(lambda: check(parse(text, PATH)))
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
         return
 
@@ -142,8 +141,8 @@ def main() -> None:
         print(
             f"{stage:>6}: {seconds * 1000:8.1f} ms ({clock}, median of {options.runs})"
         )
-    total = medians["parse"] + medians["build"] + medians["check"]
-    print(f"parse + build + check: {total * 1000:.1f} ms (goal: under 1,000 ms)")
+    total = medians["parse"] + medians["check"]
+    print(f"parse + check: {total * 1000:.1f} ms (goal: under 1,000 ms)")
     total = medians["load"] + medians["check"]
     print(f"load + check (aix check): {total * 1000:.1f} ms")
 

@@ -82,7 +82,7 @@ def test_accepted_layouts_parse_to_the_same_tree():
         text = syntax.read_source(str(CATALOGUE / f"syntax_{name}_accepted.aix"))
         body = text.split("\n", 1)[1].replace("\t", "  ")
         assert body == plain.split("\n", 1)[1]
-        assert syntax.parse(text).data == "start"
+        assert syntax.parse_tree(text).data == "start"
 
 
 # ---- outputs ------------------------------------------------------------------

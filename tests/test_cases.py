@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from aiindex_dsl.build import Catalogue, build
+from aiindex_dsl.build import Catalogue
 from aiindex_dsl.checks import check
 from aiindex_dsl.compose import load_file
 from aiindex_dsl.diagnostics import AixError, render_text
@@ -83,8 +83,8 @@ def test_valid_case(path):
     formatted = format_text(text, path)
     _compare(ROOT / path.replace(".aix", ".fmt"), formatted)
     assert format_text(formatted, path) == formatted
-    own = build(parse(text, path), path).model_dump(mode="json")
-    again = build(parse(formatted, path), path).model_dump(mode="json")
+    own = parse(text, path).model_dump(mode="json")
+    again = parse(formatted, path).model_dump(mode="json")
     assert without_spans(again) == without_spans(own)
 
 
@@ -105,8 +105,8 @@ def test_parents_and_catalogues_format_stably(path):
     text = read_source(path)
     formatted = format_text(text, path)
     assert format_text(formatted, path) == formatted
-    own = _plain(build(parse(text, path), path))
-    assert _plain(build(parse(formatted, path), path)) == own
+    own = _plain(parse(text, path))
+    assert _plain(parse(formatted, path)) == own
 
 
 def _plain(built) -> dict:

@@ -36,7 +36,6 @@ from hypothesis import strategies as st
 
 import aiindex_dsl
 from aiindex_dsl import compose, syntax
-from aiindex_dsl.build import build
 from aiindex_dsl.diagnostics import AixError, AixWarning
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,33 +217,22 @@ def test_mutated_definitions_raise_only_aix_errors(case, run):
         patch.chdir(ROOT)
         patch.setattr(compose, "read_source", read)
         patch.setattr(compose, "parse", _parse_once)
-        patch.setattr(compose, "build", _build_once)
         warnings.simplefilter("ignore", AixWarning)
         problems = _problems(lambda: _load_and_run(path, run == 1))
     assert problems is None or problems, "an AixError without a diagnostic"
 
 
-# Trees and IR of the files a case leaves unmutated (the parents it extends).
+# IR of the files a case leaves unmutated (the parents it extends).
 UNMUTATED: dict[tuple[str, str], object] = {}
-BUILT: dict[tuple[int, str], object] = {}
 
 
 def _parse_once(text: str, path: str):
-    """Parse, reusing the tree of a file that was not mutated."""
+    """Parse, reusing the IR of a file that was not mutated."""
     if text.encode() not in TEXTS.values():
         return syntax.parse(text, path)
     if (text, path) not in UNMUTATED:
         UNMUTATED[text, path] = syntax.parse(text, path)
     return UNMUTATED[text, path]
-
-
-def _build_once(tree, path: str):
-    """Build, reusing the IR of a tree parsed from an unmutated file."""
-    if not any(tree is known for known in UNMUTATED.values()):
-        return build(tree, path)
-    if (id(tree), path) not in BUILT:
-        BUILT[id(tree), path] = build(tree, path)
-    return BUILT[id(tree), path]
 
 
 def _load_and_run(path: str, run: bool) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aiindex_dsl.build import build, expression_text
+from aiindex_dsl.build import expression_text
 from aiindex_dsl.checks import check
 from aiindex_dsl.diagnostics import AixError
 from aiindex_dsl.fmt import format_ir, format_text
@@ -275,7 +275,7 @@ def plain(value):
 
 
 def ir_of(text: str) -> dict:
-    return plain(build(parse(text, PATH), PATH).model_dump(mode="json"))
+    return plain(parse(text, PATH).model_dump(mode="json"))
 
 
 # Kept small for the suite's time; AIX_EXAMPLES=1000 for a longer search.
@@ -344,7 +344,7 @@ def test_mutated_definitions_fail_only_with_aix_errors(path, mutations):
     for operation, where, piece in mutations:
         text = _mutate(text, operation, int(where * len(text)), piece)
     try:
-        built = build(parse(text, path), path)
+        built = parse(text, path)
         if isinstance(built, Index):
             check(built)
         format_text(text, path)
