@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from . import data
 from .checks import check
 from .compile import compile_index, plan
 from .compose import load_file
@@ -36,12 +37,14 @@ class Definition:
     def run(self) -> Results:
         """Load the data and compute every score, contribution and rank."""
         compiled = compile_index(self.ir)
-        parent_rows = compiled.parents().collect().lazy()
-        nodes = compiled.nodes(parent_rows).collect()
+        engine = data.engine(self.ir)
+        parent_rows = compiled.parents().collect(engine=engine).lazy()
+        nodes = compiled.nodes(parent_rows).collect(engine=engine)
         return Results(
             self.ir,
             nodes=nodes,
             detail=lambda ids: compiled.leaves(parent_rows, ids),
+            engine=engine,
         )
 
 

@@ -149,6 +149,24 @@ def schema(frame: pl.LazyFrame, source: Source) -> pl.Schema:
     return found
 
 
+SMALL = 16 * 2**20
+"""Data files smaller than this in all (16 MiB) are computed with Polars'
+in-memory engine, which has less overhead; larger ones with its default."""
+
+
+def engine(index: Index) -> str:
+    """The Polars engine that suits the size of the index's data files."""
+    total = 0
+    for source in index.sources:
+        if source.file is None:
+            continue
+        try:
+            total += path_of(source).stat().st_size
+        except OSError:
+            continue
+    return "in-memory" if total < SMALL else "auto"
+
+
 def load(index: Index) -> pl.LazyFrame:
     """All series the index reads, long: unit, year, series, value."""
     by_source: dict[str, list[Request]] = {}

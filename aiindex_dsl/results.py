@@ -67,11 +67,13 @@ class Results:
         *,
         nodes: pl.DataFrame | None = None,
         detail: Callable[[list[str] | None], pl.LazyFrame] | None = None,
+        engine: str = "auto",
     ):
         self.index = index
         self._long = long
         self._nodes = nodes
         self._detail = detail
+        self._engine = engine
         self._node_text = None
         self._leaves = {n.id for n in index.nodes() if n.is_leaf}
 
@@ -80,7 +82,7 @@ class Results:
         """Every row: one per unit, year and node, ordered by year, node (as
         the tree lists them) and unit. Computed on first use, then kept."""
         if self._long is None:
-            self._long = self.query().collect()
+            self._long = self.query().collect(engine=self._engine)
         return self._long
 
     @property
@@ -109,7 +111,7 @@ class Results:
             return self._long.filter(pl.col("node").is_in(ids))
         from .compile import as_text
 
-        return as_text(self._detail(ids)).collect()
+        return as_text(self._detail(ids)).collect(engine=self._engine)
 
     def summary_rows(self) -> pl.DataFrame:
         """The rows of the composite and its children, in the order of ``long``."""
@@ -132,6 +134,7 @@ class Results:
             self.index,
             nodes=self._nodes.filter(match),
             detail=lambda ids: detail(ids).filter(match),
+            engine=self._engine,
         )
 
     def years(self) -> list:

@@ -112,7 +112,8 @@ def _by_source(index: Index) -> list[tuple[Source, list[data.Request]]]:
 
 def read_cells(source: Source, wanted: list[data.Request], index: Index):
     """The cells the requests read from one source with their row, as read
-    (``text``) and as numbers (a LazyFrame)."""
+    (``text``) and as numbers: a function that returns them as a LazyFrame
+    (built only when needed: a wide file's lean table is read otherwise)."""
     _file_itself(source)
     frame = data.scan(source)
     names = data.columns(frame, source)
@@ -120,17 +121,90 @@ def read_cells(source: Source, wanted: list[data.Request], index: Index):
 
     offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
     frame = frame.with_row_index("__row", offset=offset)
-    parts = _parts(frame, source, wanted, names, index)
     # Counting the nulls of every column makes the reader parse every cell.
     counts = frame.select(pl.len().alias("__rows"), pl.all().null_count())
     rows = _collect(counts, source)["__rows"].item()
     if rows == 0:
         raise _file_problem(source, "E405", "has a header but no rows", _ADD_ROWS)
+
+    def cells() -> pl.LazyFrame:
+        parts = _parts(frame, source, wanted, names, index)
+        if not parts:
+            return pl.LazyFrame(schema=EMPTY)
+        return pl.concat(parts).with_columns(source=pl.lit(source.id))
+
+    return cells
+
+
+def lean_cells(source: Source, wanted, index: Index, cells):
+    """The cells without their text (see :func:`_lean`). A wide file's columns
+    are parsed in one select and then turned long, rather than one query
+    per column."""
+    if source.layout == "long":
+        return _lean(cells(), source)
+    frame = data.scan(source)
+    names = data.columns(frame, source)
+    offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
+    frame = frame.with_row_index("__row", offset=offset)
+    dtypes = data.schema(frame, source)
+    if source.layout == "wide_by_year":
+        parts = [
+            (r.series, column, _year_literal(year))
+            for r in wanted
+            for year, column in _years_of(r, names).items()
+            if not index.years or year in index.years
+        ]
+    else:
+        year = _year(source, index, dtypes)
+        parts = [(r.series, r.ref.selector, year) for r in wanted]
     if not parts:
-        return pl.LazyFrame(schema=EMPTY)
-    # Added after the parts (not in them), so a cache of the cells is shared by
-    # every check that reads it.
-    return pl.concat(parts).with_columns(source=pl.lit(source.id))
+        return _lean(cells(), source)
+    return _wide_lean(frame, source, parts, dtypes)
+
+
+def _wide_lean(frame, source, parts, dtypes) -> pl.LazyFrame:
+    keys = ["unit", "year"] if source.layout == "wide" else ["unit"]
+    structs = []
+    for k, (_, column, year) in enumerate(parts):
+        number = _number(column, dtypes.get(column), source)
+        fields = {
+            "value": number["value"],
+            "number_bad": _number_bad(number["value"], number["missing"]),
+            "year": year["year"],
+            "year_bad": year["year_bad"],
+        }
+        structs.append(pl.struct(**fields).alias(f"__{k}"))
+    table = frame.select(
+        pl.col("__row").cast(pl.UInt32).alias("row"),
+        pl.col(source.unit_column).cast(pl.String).alias("unit"),
+        *structs,
+    )
+    table = table.with_columns(
+        _later(keys, {"year": pl.col("__0").struct.field("year")}).alias("later")
+    )
+    long = table.unpivot(
+        index=["row", "unit", "later"], variable_name="__k", value_name="__cell"
+    ).unnest("__cell")
+    # Column by column, each in the file's order, as the cells are.
+    part = pl.col("__k").str.slice(2).cast(pl.UInt32)
+    long = long.sort(part, "row")
+    series = {f"__{k}": s for k, (s, _, _) in enumerate(parts)}
+    columns = {f"__{k}": c for k, (_, c, _) in enumerate(parts)}
+    return long.select(
+        "row",
+        "unit",
+        "year",
+        pl.col("__k").replace_strict(series, return_dtype=pl.String).alias("series"),
+        pl.col("__k")
+        .replace_strict(columns, return_dtype=pl.String)
+        .cast(pl.Categorical)
+        .alias("column"),
+        pl.lit(source.id).cast(pl.Categorical).alias("source"),
+        "value",
+        "year_bad",
+        "number_bad",
+        "later",
+    )
 
 
 def _collect(query: pl.LazyFrame, source: Source) -> pl.DataFrame:
@@ -408,31 +482,29 @@ def _cell_problems(rows: pl.DataFrame, source: Source, describe) -> list[Diagnos
 def _check_values(index: Index, sources, scope: pl.Expr) -> None:
     resolved = resolve(index)
     transforms = _transforms(resolved)
-    lean = _collect_all([_lean(cells, source) for source, cells, _ in sources], sources)
-    tables = [table.lazy() for table in lean]
+    queries = [
+        lean_cells(source, wanted, index, cells) for source, cells, wanted in sources
+    ]
+    tables = _collect_all(queries, sources, index)
 
     problems = []
     for (source, cells, _), table in zip(sources, tables, strict=True):
         problems += _cell_diagnostics(index, source, _bad_cells(table, cells, scope))
     if problems:
         raise AixError(problems)
-    good = ~pl.col("year_bad") & pl.col("series").is_not_null()
-    values = pl.concat([t.filter(good).select(VALUES) for t in tables])
+    # The checks below run on the tables in memory (eagerly: small inputs are
+    # checked without a query's overhead).
+    values = pl.concat([_good(table).select(VALUES) for table in tables])
     scored = values.filter(scope)
-    unsorted = [
-        table.filter(good).select(VALUES).filter(scope)
+    repeated = [
+        _duplicates(_good(table).select(VALUES).filter(scope))
         for (source, _, wanted), table in zip(sources, tables, strict=True)
-        if not _keys_sorted(table, source, wanted)
+        if not _keys_sorted(table)
     ]
-    queries = [
-        _outside_domain(scored, transforms),
-        _units_in_data(values),
-        _years_in_data(index, values),
-        _clipped(scored, _bounds(resolved)),
-    ]
-    if unsorted:
-        queries.append(_duplicates(pl.concat(unsorted)))
-    outside, found, years, clipped, *repeated = pl.collect_all(queries)
+    outside = _outside_domain(scored, transforms)
+    found = _units_in_data(values)
+    years = _years_in_data(index, values)
+    clipped = _clipped(scored, _bounds(resolved))
 
     problems = [
         _duplicate(index, row)
@@ -447,6 +519,13 @@ def _check_values(index: Index, sources, scope: pl.Expr) -> None:
     _warn_clipped(index, clipped)
 
 
+def _good(table: pl.DataFrame) -> pl.DataFrame:
+    """The cells of a known series with a proper year (no copy when all are)."""
+    if not table["year_bad"].any() and table["series"].null_count() == 0:
+        return table
+    return table.filter(~pl.col("year_bad") & pl.col("series").is_not_null())
+
+
 LEAN = ["row", "unit", "year", "series", "column", "value", "year_bad", "number_bad"]
 
 
@@ -454,13 +533,7 @@ def _lean(cells: pl.LazyFrame, source: Source) -> pl.LazyFrame:
     """The cells without their text: what the checks read, with a flag on each
     cell that is not a number (or is infinite) and whether its keys come after
     those of the row before (see :func:`_keys_sorted`)."""
-    not_number = ~pl.col("missing") & pl.col("value").is_null()
-    number_bad = (not_number | pl.col("value").is_infinite()).fill_null(False)
     keys = ["unit", "year", "code"] if source.layout == "long" else ["unit", "year"]
-    later = pl.lit(False)
-    for key in reversed(keys):
-        column, before = pl.col(key), pl.col(key).shift(1)
-        later = (column > before) | ((column == before) & later)
     return cells.select(
         pl.col("row").cast(pl.UInt32),
         "unit",
@@ -470,28 +543,45 @@ def _lean(cells: pl.LazyFrame, source: Source) -> pl.LazyFrame:
         pl.col("source").cast(pl.Categorical),
         "value",
         "year_bad",
-        number_bad.alias("number_bad"),
-        later.fill_null(False).alias("later"),
+        _number_bad(pl.col("value"), pl.col("missing")).alias("number_bad"),
+        _later(keys, {}).alias("later"),
     )
 
 
-def _keys_sorted(table: pl.LazyFrame, source: Source, wanted) -> bool:
+def _number_bad(value: pl.Expr, missing: pl.Expr) -> pl.Expr:
+    """Text where a number belongs, or an infinite number."""
+    return ((~missing & value.is_null()) | value.is_infinite()).fill_null(False)
+
+
+def _later(keys: list[str], exprs: dict[str, pl.Expr]) -> pl.Expr:
+    """Whether a row's keys come strictly after those of the row before."""
+    later = pl.lit(False)
+    for key in reversed(keys):
+        column = exprs.get(key, pl.col(key))
+        before = column.shift(1)
+        later = (column > before) | ((column == before) & later)
+    return later.fill_null(False)
+
+
+def _keys_sorted(table: pl.DataFrame) -> bool:
     """Whether the rows of one source come in strictly increasing order of
     their keys (unit, year and, in a long file, indicator): then no two rows
     share them, and the search for duplicates can skip the source. The cells
     of a wide file repeat its rows once per column: the first column's are
     enough."""
-    rows = table.filter(pl.col("column") == pl.col("column").first())
-    later = rows.select(pl.col("later").slice(1).all()).collect()
-    return bool(later.item())
+    if table.height == 0:
+        return True
+    first = table["column"][0]
+    later = table.filter(pl.col("column") == first)["later"]
+    return bool(later.slice(1).all())
 
 
-def _bad_cells(table: pl.LazyFrame, cells: pl.LazyFrame, scope: pl.Expr):
+def _bad_cells(table: pl.DataFrame, cells, scope: pl.Expr):
     """Years that are not years (in any row), text and infinities (in the
     rows the index scores), with the text of the first few read again."""
     number_bad = ~pl.col("year_bad") & pl.col("series").is_not_null()
     number_bad = number_bad & pl.col("number_bad")
-    bad = table.filter(pl.col("year_bad") | (number_bad & scope)).collect()
+    bad = table.filter(pl.col("year_bad") | (number_bad & scope))
     if bad.height == 0:
         return bad
     years = bad.filter(pl.col("year_bad")).unique("row", maintain_order=True)
@@ -499,7 +589,8 @@ def _bad_cells(table: pl.LazyFrame, cells: pl.LazyFrame, scope: pl.Expr):
         [years.head(MAX_CELLS), bad.filter(~pl.col("year_bad")).head(MAX_CELLS)]
     ).select(pl.col("row").cast(pl.Int64), pl.col("column").cast(pl.String))
     texts = (
-        cells.join(shown.lazy(), on=["row", "column"], how="semi")
+        cells()
+        .join(shown.lazy(), on=["row", "column"], how="semi")
         .select("row", "column", "text", "year_text")
         .collect()
     )
@@ -508,13 +599,13 @@ def _bad_cells(table: pl.LazyFrame, cells: pl.LazyFrame, scope: pl.Expr):
     ).join(texts, on=["row", "column"], how="left", maintain_order="left")
 
 
-def _collect_all(queries: list[pl.LazyFrame], sources) -> list[pl.DataFrame]:
+def _collect_all(queries, sources, index: Index) -> list[pl.DataFrame]:
     """Run every query in one pass over the files; name the file that fails."""
     try:
-        return pl.collect_all(queries)
+        return pl.collect_all(queries, engine=data.engine(index))
     except (pl.exceptions.PolarsError, OSError) as error:
         for source, cells, _ in sources:
-            _collect(cells, source)
+            _collect(cells(), source)
         raise _unreadable(sources[0][0], error) from None
 
 
