@@ -106,6 +106,7 @@ def _scan(path: Path, kind: str, source: Source) -> pl.LazyFrame:
             separator="\t" if kind == "tsv" else ",",
             infer_schema=False,
             empty_string_is_null=True,
+            schema_overrides=_TYPED.get(_key(source)),
         )
     if kind == "parquet":
         return pl.scan_parquet(path)
@@ -120,17 +121,61 @@ def columns(frame: pl.LazyFrame, source: Source) -> list[str]:
 
 
 _SCHEMAS: dict[tuple, pl.Schema] = {}
+_TYPED: dict[tuple, dict[str, pl.DataType]] = {}
+
+
+def _key(source: Source) -> tuple | None:
+    """A version of a source's file: its path, size and modification time."""
+    try:
+        path = path_of(source)
+        stat = path.stat()
+        return (str(path.resolve()), stat.st_mtime_ns, stat.st_size, format_of(source))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def numeric_columns(source: Source, wanted: list[Request]) -> dict[str, pl.DataType]:
+    """The columns of a text file that hold numbers (values and the year)."""
+    columns: dict[str, pl.DataType] = {}
+    if source.layout == "long":
+        columns[source.value_column] = pl.Float64
+    elif source.layout == "wide":
+        columns |= {r.ref.selector: pl.Float64 for r in wanted}
+    else:
+        return {}
+    if source.year_column and source.year_column not in columns:
+        columns[source.year_column] = pl.Int64
+    return columns
+
+
+def scan_typed(source: Source, columns: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """A text file read with ``columns`` parsed as numbers by the reader: a
+    cell that is not a number fails the read (then the file is read as text)."""
+    return pl.scan_csv(
+        path_of(source),
+        separator="\t" if format_of(source) == "tsv" else ",",
+        infer_schema=False,
+        empty_string_is_null=True,
+        schema_overrides=columns,
+    )
+
+
+def remember_typed(source: Source, columns: dict[str, pl.DataType]) -> None:
+    """Read this version of the file with ``columns`` as numbers from now on:
+    the data checks found every cell of them a number (or empty)."""
+    key = _key(source)
+    if key is not None:
+        if len(_TYPED) >= 64:
+            _TYPED.clear()
+        _TYPED[key] = columns
 
 
 def schema(frame: pl.LazyFrame, source: Source) -> pl.Schema:
     """The columns and types of a scanned source, read once per version of the
     file (its path, size and modification time)."""
-    path = path_of(source)
-    try:
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, format_of(source))
-    except (OSError, ValueError):
-        key = None
+    key = _key(source)
+    if key is not None:
+        key = (*key, tuple(_TYPED.get(key, {})))
     if key is not None and key in _SCHEMAS:
         return _SCHEMAS[key]
     try:

@@ -136,17 +136,21 @@ def read_cells(source: Source, wanted: list[data.Request], index: Index):
     return cells
 
 
-def lean_cells(source: Source, wanted, index: Index, cells):
+def lean_cells(source: Source, wanted, index: Index, cells, typed=None):
     """The cells without their text (see :func:`_lean`). A wide file's columns
     are parsed in one select and then turned long, rather than one query
-    per column."""
-    if source.layout == "long":
-        return _lean(cells(), source)
-    frame = data.scan(source)
-    names = data.columns(frame, source)
+    per column. ``typed``: the columns of a text file to read as numbers."""
+    frame = data.scan_typed(source, typed) if typed else data.scan(source)
     offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
+    dtypes = frame.collect_schema() if typed else None
     frame = frame.with_row_index("__row", offset=offset)
-    dtypes = data.schema(frame, source)
+    if source.layout == "long":
+        if typed:
+            found = _long_cells(frame, source, wanted, index, dtypes)
+            return _lean(found.with_columns(source=pl.lit(source.id)), source)
+        return _lean(cells(), source)
+    names = data.columns(frame, source)
+    dtypes = dtypes or data.schema(frame, source)
     if source.layout == "wide_by_year":
         parts = [
             (r.series, column, _year_literal(year))
@@ -160,6 +164,24 @@ def lean_cells(source: Source, wanted, index: Index, cells):
     if not parts:
         return _lean(cells(), source)
     return _wide_lean(frame, source, parts, dtypes)
+
+
+def _collect_lean(source: Source, cells, wanted, index: Index) -> pl.DataFrame:
+    """A source's lean table. A text file is first read with its value (and
+    year) columns parsed by the reader, which is much faster than parsing
+    text; if a cell is not a number that read fails, and the file is read as
+    text, so the cell can be reported."""
+    typed = data.numeric_columns(source, wanted)
+    if data.format_of(source) in TEXT_FORMATS and typed:
+        try:
+            query = lean_cells(source, wanted, index, cells, typed)
+            table = query.collect(engine=data.engine(index))
+            data.remember_typed(source, typed)
+            return table
+        except (pl.exceptions.PolarsError, OSError):
+            pass
+    query = lean_cells(source, wanted, index, cells)
+    return _collect_all([query], [(source, cells, wanted)], index)[0]
 
 
 def _wide_lean(frame, source, parts, dtypes) -> pl.LazyFrame:
@@ -482,10 +504,7 @@ def _cell_problems(rows: pl.DataFrame, source: Source, describe) -> list[Diagnos
 def _check_values(index: Index, sources, scope: pl.Expr) -> None:
     resolved = resolve(index)
     transforms = _transforms(resolved)
-    queries = [
-        lean_cells(source, wanted, index, cells) for source, cells, wanted in sources
-    ]
-    tables = _collect_all(queries, sources, index)
+    tables = [_collect_lean(s, cells, wanted, index) for s, cells, wanted in sources]
 
     problems = []
     for (source, cells, _), table in zip(sources, tables, strict=True):
