@@ -219,7 +219,14 @@ class Compiled:
             name: set(self.leaf_table[name].cast(pl.String).to_list())
             for name in ("impute", "treat", "transform", "method")
         }
-        self.years = years(index, raw).sort("year").cache()
+        self._years = None
+
+    @property
+    def years(self) -> pl.LazyFrame:
+        """The years scored, sorted."""
+        if self._years is None:
+            self._years = years(self.index, self.raw).sort("year").cache()
+        return self._years
 
     # ---- the grid --------------------------------------------------------------
 

@@ -46,14 +46,18 @@ def parents(
     and year of those nodes. ``complete`` says the leaves hold a row for every
     unit, year and leaf; otherwise the parents' tables are completed to the grid.
     """
-    inner = nodes.filter(~pl.col("leaf"))
-    methods = set(inner["aggregate"].cast(pl.String).to_list())
-    own = own_settings(nodes).lazy()
-    leaf_depths = set(nodes.filter(pl.col("leaf"))["depth"].to_list())
+    rows = nodes.select(
+        pl.col("node", "parent").cast(pl.String), "depth", "leaf", "aggregate"
+    ).to_dicts()
+    inner = [r for r in rows if not r["leaf"]]
+    methods = {str(r["aggregate"]) for r in inner}
+    own = own_settings(nodes.lazy())
+    leaf_depths = {r["depth"] for r in rows if r["leaf"]}
+    above_parents = {r["parent"] for r in inner}
     levels: dict[int, pl.LazyFrame] = {}
     below = None
-    for level in range(int(inner["depth"].max() or 0), -1, -1):
-        ids = inner.filter(pl.col("depth") == level)["node"].cast(pl.String).to_list()
+    for level in range(max(r["depth"] for r in inner), -1, -1):
+        ids = [r["node"] for r in inner if r["depth"] == level]
         parts = []
         if level + 1 in leaf_depths:
             parts.append(_leaves_at(leaves, level + 1, len(leaf_depths) > 1))
@@ -65,7 +69,7 @@ def parents(
             sums = _completed(None, grid(ids), methods)
         else:
             sums = _sums(parts, methods)
-            if not complete and not _fed_by_parents(nodes, ids):
+            if not complete and not all(i in above_parents for i in ids):
                 sums = _completed(sums, grid(ids), methods)
         table = sums.join(own, on="parent", how="left")
         below = _scored(table, methods).cache()
@@ -77,13 +81,6 @@ def _leaves_at(leaves: pl.LazyFrame, depth: int, filtered: bool) -> pl.LazyFrame
     if filtered:
         leaves = leaves.filter(pl.col("depth") == depth)
     return leaves.select(CHILD)
-
-
-def _fed_by_parents(nodes: pl.DataFrame, ids: list[str]) -> bool:
-    """Whether every parent of ``ids`` has a child that is itself a parent
-    (whose table is complete, so the parent's group is never empty)."""
-    inner = nodes.filter(~pl.col("leaf"))["parent"].cast(pl.String).to_list()
-    return all(i in inner for i in ids)
 
 
 def _sums(parts: list[pl.LazyFrame], methods) -> pl.LazyFrame:
@@ -129,7 +126,7 @@ def _scored(table: pl.LazyFrame, methods) -> pl.LazyFrame:
     )
 
 
-def own_settings(nodes: pl.DataFrame) -> pl.DataFrame:
+def own_settings(nodes: pl.LazyFrame) -> pl.LazyFrame:
     """Each parent's own weight, aggregation, minimum coverage and the total
     weight of its children in the tree."""
     totals = nodes.group_by("parent").agg(pl.col("weight").sum().alias("total"))
