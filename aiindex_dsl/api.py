@@ -38,9 +38,6 @@ class Definition:
         """Load the data and compute every score, contribution and rank."""
         compiled = compile_index(self.ir)
         engine = data.engine(self.ir)
-        if engine == "in-memory":
-            # Small data: read once, so the queries below do not read it again.
-            compiled.raw = compiled.raw.collect(engine=engine).lazy()
         parent_rows = compiled.parents().collect(engine=engine).lazy()
         nodes = compiled.nodes(parent_rows).collect(engine=engine)
         return Results(

@@ -149,8 +149,7 @@ NODE_SCHEMA = {
 
 def raw_values(index: Index, unit_table: pl.DataFrame) -> pl.LazyFrame:
     """Every series read, rolled up and derived (unit, year, series, value)."""
-    validate.check_data(index, unit_table["unit"].to_list())
-    raw = data.load(index)
+    raw = validate.check_data(index, unit_table["unit"].to_list()).lazy()
     raw = rollup(raw, index) if index.groups else raw
     raw = _data_years(index, raw)
     derived = {n.id: n.derive.expr for n in index.nodes() if n.derive is not None}
@@ -191,7 +190,7 @@ def compile_index(index: Index) -> Compiled:
     resolved = resolve(index)
     table = node_table(index, resolved)
     unit_table = units(index)
-    keys = Keys.of(unit_table, table)
+    keys = Keys.of(unit_table, table, data.series_type(index))
     raw = raw_values(index, unit_table)
     return Compiled(index, keys, _enumerated(keys.nodes(table)), unit_table, raw)
 
@@ -390,11 +389,12 @@ class Keys:
         self.node_columns = node_columns
 
     @classmethod
-    def of(cls, unit_table: pl.DataFrame, table: pl.DataFrame) -> Keys:
-        """The enumerations of an index's units and nodes."""
+    def of(cls, unit_table: pl.DataFrame, table: pl.DataFrame, nodes: pl.Enum) -> Keys:
+        """The enumerations of an index's units and of its nodes (``nodes``:
+        that of the series, whose first categories are the nodes)."""
         codes = unit_table["unit"].drop_nulls().unique().sort()
         ancestors = [c for c in table.columns if c[:1] == "a" and c[1:].isdigit()]
-        return cls(pl.Enum(codes), pl.Enum(table["node"]), ["node", *ancestors])
+        return cls(pl.Enum(codes), nodes, ["node", *ancestors])
 
     def units(self, frame, strict: bool = True):
         """``unit`` as the enumeration; with ``strict=False`` other codes become

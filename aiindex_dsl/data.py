@@ -1,9 +1,9 @@
-"""Reading sources: every data file becomes rows of (unit, year, series, value).
+"""Sources: where a data file is, its format, and the file scanned by Polars.
 
 A *series* is what a node or variable reads from a source: an indicator's raw
-values, a dimension's published score, a variable such as population. Files
-are read with Polars; the layout of a source decides how its table is turned
-long:
+values, a dimension's published score, a variable such as population. The data
+checks (:mod:`aiindex_dsl.validate`) read every series of a file, by the
+source's layout, into rows of (unit, year, series, value):
 
 - ``wide``: one row per unit (and year), one column per series;
 - ``long``: one row per unit, year and series, in an indicator and a value column;
@@ -13,7 +13,6 @@ long:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ import polars as pl
 from .diagnostics import AixError, Diagnostic, did_you_mean
 from .ir import DataRef, Index, Source, Span
 
-SCHEMA = {"unit": pl.String, "year": pl.Int64, "series": pl.String, "value": pl.Float64}
+VALUES = ("unit", "year", "series", "value")
 EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -55,6 +54,21 @@ def requests(index: Index) -> list[Request]:
         for v in index.variables
     ]
     return wanted
+
+
+def series_type(index: Index) -> pl.Enum:
+    """The series an index can read or derive, as one enumeration: its nodes in
+    the order of the tree, then its variables. The plan's nodes are the same
+    enumeration, so the values read need no conversion to be scored."""
+    ids = [node.id for node in index.root.walk()]
+    ids += [variable.id for variable in index.variables]
+    return pl.Enum(list(dict.fromkeys(ids)))
+
+
+def value_schema(index: Index) -> dict[str, pl.DataType]:
+    """The columns of the values read: unit, year, series, value."""
+    types = (pl.String, pl.Int64, series_type(index), pl.Float64)
+    return dict(zip(VALUES, types, strict=True))
 
 
 def path_of(source: Source) -> Path:
@@ -212,187 +226,9 @@ def engine(index: Index) -> str:
     return "in-memory" if total < SMALL else "auto"
 
 
-def load(index: Index) -> pl.LazyFrame:
-    """All series the index reads, long: unit, year, series, value."""
-    by_source: dict[str, list[Request]] = {}
-    for request in requests(index):
-        by_source.setdefault(request.ref.source, []).append(request)
-    frames = [
-        read_source(index.source(source_id), wanted, index)
-        for source_id, wanted in by_source.items()
-        if index.source(source_id) is not None
-    ]
-    if not frames:
-        return pl.LazyFrame(schema=SCHEMA)
-    return pl.concat(frames, how="vertical")
-
-
-def read_source(source: Source, wanted: list[Request], index: Index) -> pl.LazyFrame:
-    """The requested series of one source, long: unit, year, series, value."""
-    frame = scan(source)
-    names = columns(frame, source)
-    _require(source, names, [source.unit_column], "unit column")
-    if source.year_column:
-        _require(source, names, [source.year_column], "year column")
-    if source.layout == "long":
-        _require(
-            source, names, [source.indicator_column, source.value_column], "column"
-        )
-        return _long(frame, source, wanted)
-    if source.layout == "wide_by_year":
-        return _wide_by_year(frame, source, wanted, names, index)
-    _require_refs(source, names, wanted)
-    return _wide(frame, source, wanted, index)
-
-
-def _wide(frame, source, wanted, index) -> pl.LazyFrame:
-    """One select of the wanted columns, then turned long in one step."""
-    dtypes = schema(frame, source)
-    columns = [
-        number(pl.col(r.ref.selector), source, dtypes.get(r.ref.selector)).alias(
-            r.series
-        )
-        for r in wanted
-    ]
-    table = frame.select(
-        _unit_expr(source).alias("unit"),
-        _year_expr(source, index).alias("year"),
-        *columns,
-    )
-    return table.unpivot(
-        index=["unit", "year"], variable_name="series", value_name="value"
-    )
-
-
-def _long(frame, source, wanted) -> pl.LazyFrame:
-    codes = {r.ref.selector: r.series for r in wanted}
-    mapping = pl.LazyFrame(
-        {"code": list(codes), "series": list(codes.values())},
-        schema={"code": pl.String, "series": pl.String},
-    )
-    dtypes = schema(frame, source)
-    year = (
-        _year_number(pl.col(source.year_column), dtypes.get(source.year_column))
-        if source.year_column
-        else pl.lit(None, pl.Int64)
-    )
-    table = frame.select(
-        _unit_expr(source).alias("unit"),
-        year.alias("year"),
-        pl.col(source.indicator_column).cast(pl.String).str.strip_chars().alias("code"),
-        number(
-            pl.col(source.value_column), source, dtypes.get(source.value_column)
-        ).alias("value"),
-    )
-    return table.join(mapping, on="code", how="inner").select(list(SCHEMA))
-
-
-def _wide_by_year(frame, source, wanted, names, index) -> pl.LazyFrame:
-    """Columns such as ``le_1990 ... le_2022``: one select, turned long, then each
-    column name mapped to its series and year by a small join."""
-    rows = []
-    for request in wanted:
-        pattern = re.escape(request.ref.selector).replace(r"\{year\}", r"(\d{4})")
-        matched = [
-            (name, int(m.group(1)))
-            for name in names
-            if (m := re.fullmatch(pattern, name))
-        ]
-        if not matched:
-            _require(source, names, [request.ref.selector], "column", request.ref.span)
-        rows += [
-            (name, request.series, year)
-            for name, year in matched
-            if not index.years or year in index.years
-        ]
-    if not rows:
-        return pl.LazyFrame(schema=SCHEMA)
-    mapping = pl.LazyFrame(
-        rows,
-        schema={"column": pl.String, "series": pl.String, "year": pl.Int64},
-        orient="row",
-    )
-    columns = list(dict.fromkeys(name for name, _, _ in rows))
-    dtypes = schema(frame, source)
-    table = frame.select(
-        _unit_expr(source).alias("unit"),
-        *(number(pl.col(n), source, dtypes.get(n)).alias(n) for n in columns),
-    ).unpivot(index="unit", variable_name="column", value_name="value")
-    return table.join(mapping, on="column", how="inner").select(list(SCHEMA))
-
-
-def _unit_expr(source: Source) -> pl.Expr:
+def unit_expr(source: Source) -> pl.Expr:
+    """A source's unit codes as text, without surrounding blanks."""
     return pl.col(source.unit_column).cast(pl.String).str.strip_chars()
-
-
-def _year_number(column: pl.Expr, dtype: pl.DataType | None = None) -> pl.Expr:
-    if dtype is not None and dtype.is_integer():
-        return column.cast(pl.Int64)
-    return column.cast(pl.String).str.strip_chars().cast(pl.Float64).cast(pl.Int64)
-
-
-def _year_expr(source: Source, index: Index) -> pl.Expr:
-    if source.year_column:
-        return _year_number(pl.col(source.year_column))
-    if len(index.years) == 1:
-        return pl.lit(index.years[0], pl.Int64)
-    return pl.lit(None, pl.Int64)
-
-
-def number(column: pl.Expr, source: Source, dtype: pl.DataType | None = None):
-    """A column as numbers: missing-value markers become missing, text is refused
-    later by :func:`aiindex_dsl.validate`.
-
-    A column the file already stores as numbers (Parquet, JSON) is cast, not
-    parsed; NaN is missing there, as the marker ``NaN`` is in a text file.
-    """
-    if dtype is not None and dtype.is_numeric():
-        return column.cast(pl.Float64).fill_nan(None)
-    markers = list(dict.fromkeys(DEFAULT_MISSING + source.missing))
-    text = column.cast(pl.String).str.strip_chars()
-    return (
-        pl.when(text.is_in(markers))
-        .then(None)
-        .otherwise(text)
-        .cast(pl.Float64, strict=False)
-    )
-
-
-def _require(source, names, wanted_columns, what, span: Span | None = None) -> None:
-    for column in wanted_columns:
-        if column not in names:
-            hints = did_you_mean(column, names) or (
-                f"the file's columns are: {', '.join(names[:12])}",
-            )
-            raise AixError(
-                [
-                    Diagnostic(
-                        "E404",
-                        f"{path_of(source)} has no {what} `{column}`",
-                        span or source.span,
-                        hints,
-                    )
-                ]
-            )
-
-
-def _require_refs(source, names, wanted) -> None:
-    problems = []
-    for request in wanted:
-        if request.ref.selector not in names:
-            hints = did_you_mean(request.ref.selector, names) or (
-                f"the file's columns are: {', '.join(names[:12])}",
-            )
-            problems.append(
-                Diagnostic(
-                    "E404",
-                    f"{path_of(source)} has no column `{request.ref.selector}`",
-                    request.ref.span,
-                    hints,
-                )
-            )
-    if problems:
-        raise AixError(problems)
 
 
 def _problem(source: Source, code: str, message: str, hint: str) -> AixError:
@@ -421,7 +257,7 @@ def unit_attribute(index: Index, column: str) -> pl.LazyFrame:
         names = columns(frame, source)
         if column in names and source.unit_column in names:
             return frame.select(
-                _unit_expr(source).alias("unit"),
+                unit_expr(source).alias("unit"),
                 pl.lit(column).alias("impute_by"),
                 pl.col(column).cast(pl.String).str.strip_chars().alias("impute_group"),
             ).unique("unit", keep="first", maintain_order=True)

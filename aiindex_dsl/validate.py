@@ -55,14 +55,17 @@ EMPTY = {
 }
 
 
-def check_data(index: Index, units: Sequence[str]) -> None:
-    """Raise every problem of the data ``index`` reads; warn of its caveats.
+def check_data(index: Index, units: Sequence[str]) -> pl.DataFrame:
+    """Raise every problem of the data ``index`` reads; warn of its caveats;
+    return the values read, long (unit, year, series, value).
 
     ``units`` are the codes the index scores. A CSV whose ``value`` column
     holds ``1,234`` in its third row raises E410 naming that file, row 3 and
     column ``value``. Each file is read once into a lean table of its cells
-    (unit, year, series, value and flags, held in memory while the checks
-    run); the text of the few cells at fault is read again for the messages.
+    (unit, year, series, value and flags), held in memory while the checks
+    run; the text of the few cells at fault is read again for the messages.
+    The values returned are those cells, so the plan does not read the files
+    again.
     """
     problems: list[Diagnostic] = []
     sources = []
@@ -73,8 +76,9 @@ def check_data(index: Index, units: Sequence[str]) -> None:
             problems += error.diagnostics
     if problems:
         raise AixError(problems)
-    if sources:
-        _check_values(index, sources, _scope(index, set(units)))
+    if not sources:
+        return pl.DataFrame(schema=data.value_schema(index))
+    return _check_values(index, sources, _scope(index, set(units)))
 
 
 VALUES = ["source", "row", "unit", "year", "series", "column", "value"]
@@ -130,7 +134,7 @@ def read_cells(source: Source, wanted: list[data.Request], index: Index):
     def cells() -> pl.LazyFrame:
         parts = _parts(frame, source, wanted, names, index)
         if not parts:
-            return pl.LazyFrame(schema=EMPTY)
+            return pl.LazyFrame(schema=EMPTY | data.value_schema(index))
         return pl.concat(parts).with_columns(source=pl.lit(source.id))
 
     return cells
@@ -163,7 +167,7 @@ def lean_cells(source: Source, wanted, index: Index, cells, typed=None):
         parts = [(r.series, r.ref.selector, year) for r in wanted]
     if not parts:
         return _lean(cells(), source)
-    return _wide_lean(frame, source, parts, dtypes)
+    return _wide_lean(frame, source, parts, dtypes, data.series_type(index))
 
 
 def _collect_lean(source: Source, cells, wanted, index: Index) -> pl.DataFrame:
@@ -184,7 +188,7 @@ def _collect_lean(source: Source, cells, wanted, index: Index) -> pl.DataFrame:
     return _collect_all([query], [(source, cells, wanted)], index)[0]
 
 
-def _wide_lean(frame, source, parts, dtypes) -> pl.LazyFrame:
+def _wide_lean(frame, source, parts, dtypes, kind: pl.Enum) -> pl.LazyFrame:
     keys = ["unit", "year"] if source.layout == "wide" else ["unit"]
     structs = []
     for k, (_, column, year) in enumerate(parts):
@@ -198,7 +202,7 @@ def _wide_lean(frame, source, parts, dtypes) -> pl.LazyFrame:
         structs.append(pl.struct(**fields).alias(f"__{k}"))
     table = frame.select(
         pl.col("__row").cast(pl.UInt32).alias("row"),
-        pl.col(source.unit_column).cast(pl.String).alias("unit"),
+        data.unit_expr(source).alias("unit"),
         *structs,
     )
     table = table.with_columns(
@@ -216,7 +220,7 @@ def _wide_lean(frame, source, parts, dtypes) -> pl.LazyFrame:
         "row",
         "unit",
         "year",
-        pl.col("__k").replace_strict(series, return_dtype=pl.String).alias("series"),
+        pl.col("__k").replace_strict(series, return_dtype=kind).alias("series"),
         pl.col("__k")
         .replace_strict(columns, return_dtype=pl.String)
         .cast(pl.Categorical)
@@ -286,16 +290,20 @@ def _parts(frame, source, wanted, names, index) -> list[pl.LazyFrame]:
     dtypes = data.schema(frame, source)
     if source.layout == "long":
         return [_long_cells(frame, source, wanted, index, dtypes)]
+    kind = data.series_type(index)
     if source.layout == "wide_by_year":
         return [
-            _cells(frame, source, r.series, column, _year_literal(year), dtypes)
+            _cells(
+                frame, source, pl.lit(r.series, kind), column, _year_literal(y), dtypes
+            )
             for r in wanted
-            for year, column in _years_of(r, names).items()
-            if not index.years or year in index.years
+            for y, column in _years_of(r, names).items()
+            if not index.years or y in index.years
         ]
     year = _year(source, index, dtypes)
     return [
-        _cells(frame, source, r.series, r.ref.selector, year, dtypes) for r in wanted
+        _cells(frame, source, pl.lit(r.series, kind), r.ref.selector, year, dtypes)
+        for r in wanted
     ]
 
 
@@ -374,11 +382,11 @@ def _number(column: str, dtype, source: Source) -> dict[str, pl.Expr]:
     }
 
 
-def _cells(frame, source, series: str, column: str, year, dtypes) -> pl.LazyFrame:
+def _cells(frame, source, series: pl.Expr, column: str, year, dtypes) -> pl.LazyFrame:
     return frame.select(
         pl.col("__row").cast(pl.Int64).alias("row"),
-        pl.col(source.unit_column).cast(pl.String).alias("unit"),
-        pl.lit(series).alias("series"),
+        data.unit_expr(source).alias("unit"),
+        series.alias("series"),
         pl.lit(column).alias("column"),
         pl.lit(None, pl.String).alias("code"),
         **year,
@@ -388,18 +396,19 @@ def _cells(frame, source, series: str, column: str, year, dtypes) -> pl.LazyFram
 
 def _long_cells(frame, source, wanted, index, dtypes) -> pl.LazyFrame:
     codes = {r.ref.selector: r.series for r in wanted}
-    mapping = pl.LazyFrame({"__code": list(codes), "series": list(codes.values())})
-    table = frame.select(
+    code = pl.col(source.indicator_column).cast(pl.String).str.strip_chars()
+    # Every row is kept, of a series read or not: a bad year fails the file.
+    return frame.select(
         pl.col("__row").cast(pl.Int64).alias("row"),
-        pl.col(source.unit_column).cast(pl.String).alias("unit"),
-        pl.col(source.indicator_column).cast(pl.String).alias("__code"),
+        data.unit_expr(source).alias("unit"),
         pl.lit(source.value_column).alias("column"),
+        code.alias("code"),
+        code.replace_strict(
+            codes, default=None, return_dtype=data.series_type(index)
+        ).alias("series"),
         **_year(source, index, dtypes),
         **_number(source.value_column, dtypes.get(source.value_column), source),
-    )
-    # Every row is kept: a bad year fails the whole file, read or not.
-    table = table.join(mapping, on="__code", how="left", maintain_order="left")
-    return table.rename({"__code": "code"}).select(PARSED)
+    ).select(PARSED)
 
 
 PARSED = [
@@ -501,7 +510,7 @@ def _cell_problems(rows: pl.DataFrame, source: Source, describe) -> list[Diagnos
 # ---- the numbers against the definition --------------------------------------
 
 
-def _check_values(index: Index, sources, scope: pl.Expr) -> None:
+def _check_values(index: Index, sources, scope: pl.Expr) -> pl.DataFrame:
     resolved = resolve(index)
     transforms = _transforms(resolved)
     tables = [_collect_lean(s, cells, wanted, index) for s, cells, wanted in sources]
@@ -511,19 +520,24 @@ def _check_values(index: Index, sources, scope: pl.Expr) -> None:
         problems += _cell_diagnostics(index, source, _bad_cells(table, cells, scope))
     if problems:
         raise AixError(problems)
-    # The checks below run on the tables in memory (eagerly: small inputs are
-    # checked without a query's overhead).
+    # The checks below read the tables in memory, in one pass.
     values = pl.concat([_good(table).select(VALUES) for table in tables])
-    scored = values.filter(scope)
+    scored = values.lazy().filter(scope)
     repeated = [
-        _duplicates(_good(table).select(VALUES).filter(scope))
+        _duplicates(_good(table).select(VALUES).lazy().filter(scope))
         for (source, _, wanted), table in zip(sources, tables, strict=True)
         if not _keys_sorted(table)
     ]
-    outside = _outside_domain(scored, transforms)
-    found = _units_in_data(values)
-    years = _years_in_data(index, values)
-    clipped = _clipped(scored, _bounds(resolved))
+    outside, found, years, clipped, *repeated = pl.collect_all(
+        [
+            _outside_domain(scored, transforms),
+            _units_in_data(values.lazy()),
+            _years_in_data(index, values.lazy()),
+            _clipped(scored, _bounds(resolved)),
+            *repeated,
+        ],
+        engine=data.engine(index),
+    )
 
     problems = [
         _duplicate(index, row)
@@ -536,6 +550,7 @@ def _check_values(index: Index, sources, scope: pl.Expr) -> None:
     _warn_units(index, found)
     _warn_years(index, years)
     _warn_clipped(index, clipped)
+    return values.select(data.VALUES)
 
 
 def _good(table: pl.DataFrame) -> pl.DataFrame:
@@ -736,7 +751,18 @@ def _span_of(index: Index, series: str) -> Span | None:
 
 def _units_in_data(values: pl.LazyFrame) -> pl.LazyFrame:
     """Each unit of the data, and whether it has any value."""
-    return values.group_by("unit").agg(pl.col("value").is_not_null().any())
+    return _with_any_value(values, "unit")
+
+
+def _with_any_value(values: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    """Each value of ``key`` in ``values``, and whether a row of it has a value
+    (two ``unique`` are much faster than a ``group_by`` with ``any``)."""
+    present = values.filter(pl.col("value").is_not_null()).select(pl.col(key).unique())
+    return (
+        values.select(pl.col(key).unique())
+        .join(present.with_columns(value=pl.lit(True)), on=key, how="left")
+        .with_columns(pl.col("value").fill_null(False))
+    )
 
 
 def _warn_units(index: Index, found: pl.DataFrame) -> None:
@@ -760,8 +786,8 @@ def _years_in_data(index: Index, values: pl.LazyFrame) -> pl.LazyFrame:
     """Each year of the series without a year of their own, and whether it has
     any value."""
     dated = [n.id for n in index.nodes() if n.data_year is not None]
-    undated = values.filter(~pl.col("series").is_in(dated))
-    return undated.group_by("year").agg(pl.col("value").is_not_null().any())
+    undated = values.filter(~pl.col("series").is_in(dated)) if dated else values
+    return _with_any_value(undated, "year")
 
 
 def _warn_years(index: Index, years: pl.DataFrame) -> None:

@@ -78,7 +78,8 @@ def derive(raw: pl.LazyFrame, derived: dict[str, object]) -> pl.LazyFrame:
     new = wide.select("unit", "year", *derived).unpivot(
         index=["unit", "year"], variable_name="series", value_name="value"
     )
-    return pl.concat([raw, new], how="vertical")
+    kind = raw.collect_schema()["series"]
+    return pl.concat([raw, new.with_columns(pl.col("series").cast(kind))])
 
 
 def layers(derived: dict[str, object]) -> list[list[str]]:

@@ -85,7 +85,8 @@ def _levels(groups: tuple[Group, ...]) -> list[list[Group]]:
 
 def _roll(raw: pl.LazyFrame, groups: list[Group]) -> pl.LazyFrame:
     raw = raw.cache()
-    membership = _membership(groups)
+    series = raw.collect_schema()["series"]
+    membership = _membership(groups).with_columns(pl.col("by").cast(series))
     weights = raw.select(
         "unit",
         "year",
