@@ -303,13 +303,11 @@ class Compiled:
     def nodes(self, parent_rows: pl.LazyFrame) -> pl.LazyFrame:
         """The result rows of the aggregated nodes, in the results' order."""
         ids = self.table.filter(~pl.col("leaf"))["node"].cast(pl.String).to_list()
-        frame = self.grid(ids).join(
-            parent_rows.drop("parent", "weight"),
-            on=KEYS,
-            how="left",
-            nulls_equal=True,
-            maintain_order="left",
-        )
+        # One integer key instead of three, then sorted by it: the grid's order.
+        grid = self.grid(ids).with_columns(self.keys.row())
+        rows = parent_rows.drop("parent", "weight").with_columns(self.keys.row())
+        frame = grid.join(rows.drop(KEYS), on="row", how="left")
+        frame = frame.sort("row").drop("row")
         frame = frame.join(
             self.table.lazy(), on="node", how="left", maintain_order="left"
         )
@@ -395,6 +393,18 @@ class Keys:
         codes = unit_table["unit"].drop_nulls().unique().sort()
         ancestors = [c for c in table.columns if c[:1] == "a" and c[1:].isdigit()]
         return cls(pl.Enum(codes), nodes, ["node", *ancestors])
+
+    def row(self, node: str = "node") -> pl.Expr:
+        """One integer for a unit, year and node (or parent, ``node``), that
+        sorts as they do: year (a missing year first), then node, then unit.
+        A year has at most six digits, so the product fits in 64 bits for any
+        index within the limits.
+        """
+        units = len(self.unit_type.categories)
+        nodes = len(self.node_type.categories)
+        year = (pl.col("year").fill_null(-1_000_000) + 1_000_000).cast(pl.UInt64)
+        position = year * nodes + pl.col(node).to_physical().cast(pl.UInt64)
+        return (position * units + pl.col("unit").to_physical()).alias("row")
 
     def units(self, frame, strict: bool = True):
         """``unit`` as the enumeration; with ``strict=False`` other codes become
