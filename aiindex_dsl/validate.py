@@ -125,9 +125,7 @@ def read_cells(source: Source, wanted: list[data.Request], index: Index):
 
     offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
     frame = frame.with_row_index("__row", offset=offset)
-    # Counting the nulls of every column makes the reader parse every cell.
-    counts = frame.select(pl.len().alias("__rows"), pl.all().null_count())
-    rows = _collect(counts, source)["__rows"].item()
+    rows = _collect(frame.select(pl.len()), source).item()
     if rows == 0:
         raise _file_problem(source, "E405", "has a header but no rows", _ADD_ROWS)
 
@@ -697,6 +695,8 @@ def _transforms(resolved) -> dict[str, str]:
 def _outside_domain(scored: pl.LazyFrame, transforms: dict) -> pl.LazyFrame:
     logged = [s for s, t in transforms.items() if t in ("log", "log10")]
     rooted = [s for s, t in transforms.items() if t == "sqrt"]
+    if not logged and not rooted:
+        return scored.head(0)
     bad = (pl.col("series").is_in(logged) & (pl.col("value") <= 0)) | (
         pl.col("series").is_in(rooted) & (pl.col("value") < 0)
     )
@@ -815,6 +815,8 @@ def _bounds(resolved) -> dict[str, tuple[float, float]]:
 
 def _clipped(scored: pl.LazyFrame, bounds: dict) -> pl.LazyFrame:
     """How many values of each series lie beyond its anchors."""
+    if not bounds:
+        return scored.head(0).group_by("series").agg(pl.len().alias("count"))
     low = pl.col("series").replace_strict(
         {s: b[0] for s, b in bounds.items()}, default=None, return_dtype=pl.Float64
     )

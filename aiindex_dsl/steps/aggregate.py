@@ -84,7 +84,11 @@ def _leaves_at(leaves: pl.LazyFrame, depth: int, filtered: bool) -> pl.LazyFrame
 
 
 def _sums(parts: list[pl.LazyFrame], methods) -> pl.LazyFrame:
-    """One group per unit, year and parent: the sums the means are made of."""
+    """One group per unit, year and parent: the sums the means are made of.
+
+    Each child's terms are computed first (zero for a child without a score),
+    so that the ``group_by`` only sums columns, its fastest path.
+    """
     children = parts[0] if len(parts) == 1 else pl.concat(parts)
     score = pl.col("score")
     present = score.is_not_null()
@@ -94,12 +98,15 @@ def _sums(parts: list[pl.LazyFrame], methods) -> pl.LazyFrame:
         "geometric": weight * score.log(),
         "harmonic": weight / score,
     }
-    return children.group_by(GROUP).agg(
-        pl.when(present).then(weight).otherwise(0.0).sum().alias("present"),
-        pl.when(present).then(weight).sum().alias("children"),
-        *(_sum(present, terms[m]).alias(m) for m in MEANS if m in methods),
-        (weight * pl.col("coverage").fill_null(0.0)).sum().alias("covered"),
+    used = [m for m in MEANS if m in methods]
+    rows = children.select(
+        *GROUP,
+        pl.when(present).then(weight).otherwise(0.0).alias("present"),
+        *(pl.when(present).then(terms[m]).otherwise(0.0).alias(m) for m in used),
+        (weight * pl.col("coverage").fill_null(0.0)).alias("covered"),
     )
+    sums = rows.group_by(GROUP).agg(pl.col("present", *used, "covered").sum())
+    return sums.with_columns(children=pl.col("present"))
 
 
 def _completed(sums, grid: pl.LazyFrame, methods) -> pl.LazyFrame:
@@ -138,12 +145,6 @@ def own_settings(nodes: pl.LazyFrame) -> pl.LazyFrame:
         "min_coverage",
     )
     return own.join(totals, on="parent", how="left")
-
-
-def _sum(present: pl.Expr, term: pl.Expr) -> pl.Expr:
-    """The sum of ``term`` over the children with a score (a score of 0 makes a
-    geometric mean 0, and must not meet a zero weight)."""
-    return pl.when(present).then(term).sum()
 
 
 def _coverage() -> pl.Expr:
