@@ -298,7 +298,7 @@ class Compiled:
         """Every aggregated node for every unit and year (see :mod:`.aggregate`)."""
         leaves = self._scored(full=False)
         complete = self.settings["impute"] != {"none"}
-        return parents(leaves, self.table, self.grid, complete)
+        return parents(leaves, self.table, self.grid, complete, self.keys.row)
 
     def nodes(self, parent_rows: pl.LazyFrame) -> pl.LazyFrame:
         """The result rows of the aggregated nodes, in the results' order."""
@@ -319,7 +319,7 @@ class Compiled:
         """The result rows of the leaves (or of the leaves ``ids``), in the
         results' order."""
         scored = self._scored(full=True, ids=ids)
-        frame = with_shares(scored, parent_rows, maintain_order=True)
+        frame = with_shares(scored, parent_rows, self.keys.row, maintain_order=True)
         return self._finish(frame)
 
     def long(self, parent_rows: pl.LazyFrame | None = None) -> pl.LazyFrame:

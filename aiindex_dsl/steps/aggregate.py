@@ -34,6 +34,7 @@ def parents(
     nodes: pl.DataFrame,
     grid: Callable[[list[str]], pl.LazyFrame],
     complete: bool,
+    key: Callable[[str], pl.Expr],
 ) -> pl.LazyFrame:
     """Every parent's row (unit, year, node) for every unit and year: score,
     coverage, ``children`` (the weight of its children with a score), ``share``
@@ -45,6 +46,8 @@ def parents(
     ``weight``, ``aggregate``, ``min_coverage``); ``grid(ids)`` is every unit
     and year of those nodes. ``complete`` says the leaves hold a row for every
     unit, year and leaf; otherwise the parents' tables are completed to the grid.
+    ``key(column)`` is one integer for the unit, the year and the node named in
+    ``column``: the tables are joined on it rather than on the three columns.
     """
     rows = nodes.select(
         pl.col("node", "parent").cast(pl.String), "depth", "leaf", "aggregate"
@@ -66,15 +69,15 @@ def parents(
         if not ids:
             continue
         if not parts:
-            sums = _completed(None, grid(ids), methods)
+            sums = _completed(None, grid(ids), methods, key)
         else:
             sums = _sums(parts, methods)
             if not complete and not all(i in above_parents for i in ids):
-                sums = _completed(sums, grid(ids), methods)
+                sums = _completed(sums, grid(ids), methods, key)
         table = sums.join(own, on="parent", how="left")
         below = _scored(table, methods).cache()
         levels[level] = below
-    return _effective(levels)
+    return _effective(levels, key)
 
 
 def _leaves_at(leaves: pl.LazyFrame, depth: int, filtered: bool) -> pl.LazyFrame:
@@ -109,13 +112,17 @@ def _sums(parts: list[pl.LazyFrame], methods) -> pl.LazyFrame:
     return sums.with_columns(children=pl.col("present"))
 
 
-def _completed(sums, grid: pl.LazyFrame, methods) -> pl.LazyFrame:
+def _completed(sums, grid: pl.LazyFrame, methods, key) -> pl.LazyFrame:
     """The level's sums for every unit and year (zero where no child has a row)."""
     names = ["present", "children", *(m for m in MEANS if m in methods), "covered"]
     keys = grid.rename({"node": "parent"})
     if sums is None:
         return keys.with_columns(pl.lit(0.0).alias(name) for name in names)
-    joined = keys.join(sums, on=GROUP, how="left", nulls_equal=True)
+    keys = keys.with_columns(key("parent"))
+    joined = keys.join(
+        sums.with_columns(key("parent")).drop(GROUP), on="row", how="left"
+    )
+    joined = joined.drop("row")
     return joined.with_columns(pl.col(names).fill_null(0.0))
 
 
@@ -173,40 +180,40 @@ def _mean(methods: set[str]) -> pl.Expr:
     return pl.when(enough).then(mean)
 
 
-def _effective(levels: dict[int, pl.LazyFrame]) -> pl.LazyFrame:
+def _effective(levels: dict[int, pl.LazyFrame], key) -> pl.LazyFrame:
     """The parents' shares and effective shares, from the root down: a node's
     share of its parent times the parent's own effective share."""
     done = levels[0].with_columns(share=pl.lit(1.0), effective_share=pl.lit(1.0))
     tables = [done]
     for level in range(1, max(levels) + 1):
-        done = with_shares(levels[level], done).cache()
+        done = with_shares(levels[level], done, key).cache()
         tables.append(done)
     return pl.concat([t.select(PARENT) for t in tables], how="vertical_relaxed")
 
 
 def with_shares(
-    table: pl.LazyFrame, above: pl.LazyFrame, maintain_order: bool = False
+    table: pl.LazyFrame,
+    above: pl.LazyFrame,
+    key: Callable[[str], pl.Expr],
+    maintain_order: bool = False,
 ) -> pl.LazyFrame:
     """``share`` and ``effective_share`` of the rows of ``table``, from their
     parents' rows in ``above`` (``children`` and ``effective_share``)."""
     keys = above.select(
-        "unit",
-        "year",
-        pl.col("node").alias("parent"),
+        key("node"),
         pl.col("children").alias("siblings"),
         pl.col("effective_share").alias("parent_share"),
     )
-    joined = table.join(
+    joined = table.with_columns(key("parent")).join(
         keys,
-        on=GROUP,
+        on="row",
         how="left",
-        nulls_equal=True,
         maintain_order="left" if maintain_order else "none",
     )
     share = _share()
     return joined.with_columns(
         share=share, effective_share=share * pl.col("parent_share")
-    ).drop("siblings", "parent_share")
+    ).drop("row", "siblings", "parent_share")
 
 
 def _share() -> pl.Expr:
