@@ -102,6 +102,11 @@ class Catalogue:
     units: tuple[Unit, ...]
 
 
+# Spans are made by the ten thousand; the model's own validator, called with
+# their fields, spares the handling of keyword arguments.
+_span = Span.__pydantic_validator__.validate_python
+
+
 class Limits(NamedTuple):
     """The most a file may hold; :mod:`.syntax` reports a file beyond them."""
 
@@ -162,7 +167,9 @@ def _dedent(text: str) -> str:
 
 def to_number(token: Token) -> float:
     """A numeric literal as a float (``1_000`` is 1000.0)."""
-    return float(str(token).replace("_", ""))
+    if "_" in token:
+        token = token.replace("_", "")
+    return float(token)
 
 
 class Number(float):
@@ -171,12 +178,14 @@ class Number(float):
     ``first`` and ``last`` are its tokens (the sign, if any, and the digits).
     """
 
-    decimals: int
+    __slots__ = ("column", "decimals", "end_column", "end_line", "line")
 
     def __new__(cls, value: float, text: str, first: Token, last: Token):
         number = super().__new__(cls, value)
-        mantissa = text.lower().split("e")[0]
-        number.decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        number.decimals = 0
+        if "." in text:
+            mantissa = text.lower().split("e")[0]
+            number.decimals = len(mantissa.split(".")[1])
         number.line, number.column = first.line, first.column
         number.end_line, number.end_column = last.end_line, last.end_column
         return number
@@ -212,12 +221,13 @@ class Builder:
     def __init__(self, path: str = "<text>", limits: Limits | None = None):
         self.begin(path, limits or Limits(10**9, 10**9, 10**9, 10**9))
 
-    def begin(self, path: str, limits: Limits) -> None:
-        """Start on a new file."""
+    def begin(self, path: str, limits: Limits, spans: bool = True) -> None:
+        """Start on a new file; with ``spans``, note where each statement stands."""
         self.path = path
         self.limits = limits
         self.problems: list[Diagnostic] = []
         self.spans: dict[tuple[str, ...], Span] = {}
+        self.recording = spans
         self.nodes = 0
 
     def finish(self) -> tuple[list[Diagnostic], dict[tuple[str, ...], Span]]:
@@ -233,12 +243,14 @@ class Builder:
             first = next(child for child in children if child is not None)
         if last is None:
             last = next(child for child in reversed(children) if child is not None)
-        return Span(
-            file=self.path,
-            line=first.line,
-            column=first.column,
-            end_line=last.end_line,
-            end_column=last.end_column,
+        return _span(
+            {
+                "file": self.path,
+                "line": first.line,
+                "column": first.column,
+                "end_line": last.end_line,
+                "end_column": last.end_column,
+            }
         )
 
     def token_span(self, token: Token) -> Span:
@@ -269,9 +281,8 @@ class Builder:
     def index(self, children):
         _, name, title, _, extends, _, *statements, _ = children
         span = self.span(children)
-        fields, lists, node_fields = self.gather(
-            statements, INDEX_FIELDS | NODE_FIELDS, ("index",)
-        )
+        self.record(statements, ("index",))
+        fields, lists, node_fields = self.gather(statements, INDEX_FIELDS | NODE_FIELDS)
         root_fields = {
             k: node_fields.pop(k) for k in list(node_fields) if k in NODE_FIELDS
         }
@@ -296,7 +307,22 @@ class Builder:
             **lists,
         )
 
-    def gather(self, statements, allowed, owner: tuple[str, ...]):
+    def record(self, statements, owner: tuple[str, ...]) -> None:
+        """Note where each statement of a block stands (when asked to, in
+        :meth:`begin`), keyed by ``owner``, the field and, in a list, its place.
+        """
+        if not self.recording:
+            return
+        counts: Counter[str] = Counter()
+        for statement in statements:
+            field = statement.field
+            if field in LIST_FIELDS:
+                self.spans[(*owner, field, str(counts[field]))] = statement.span
+                counts[field] += 1
+            else:
+                self.spans.setdefault((*owner, field), statement.span)
+
+    def gather(self, statements, allowed):
         """Split a block's statements into single fields and lists.
 
         Returns ``(fields, lists, node_fields)``; a repeated single field or a
@@ -304,23 +330,17 @@ class Builder:
         """
         seen: dict[str, Statement] = {}
         lists: dict[str, list] = {}
-        counts: Counter[str] = Counter()
         for statement in statements:
-            if statement.field in LIST_FIELDS:
-                key = owner + (statement.field, str(counts[statement.field]))
-                counts[statement.field] += 1
-                self.spans[key] = statement.span
-                lists.setdefault(LIST_FIELDS[statement.field], []).extend(
-                    _as_list(statement.value)
-                )
-                continue
-            self.spans.setdefault(owner + (statement.field,), statement.span)
-            if statement.field not in allowed:
+            field = statement.field
+            if field in LIST_FIELDS:
+                items = lists.setdefault(LIST_FIELDS[field], [])
+                _extend(items, statement.value)
+            elif field not in allowed:
                 self.not_here(statement)
-            elif statement.field in seen:
-                self.repeated(statement, seen[statement.field])
+            elif field in seen:
+                self.repeated(statement, seen[field])
             else:
-                seen[statement.field] = statement
+                seen[field] = statement
         fields = {k: s.value for k, s in seen.items() if k not in NODE_FIELDS}
         node_fields = {k: s.value for k, s in seen.items() if k in NODE_FIELDS}
         return fields, lists, node_fields
@@ -452,8 +472,8 @@ class Builder:
         """The values of a group's or source's items by field; repeats reported."""
         fields: dict[str, Any] = {}
         seen: dict[str, Statement] = {}
+        self.record(items, key)
         for item in items:
-            self.spans.setdefault(key + (item.field,), item.span)
             if item.field in seen:
                 self.repeated(item, seen[item.field])
                 continue
@@ -556,7 +576,9 @@ class Builder:
         statements = list(block.value) if block is not None else []
         if weight is not None:
             statements.insert(0, Statement("weight", weight.value, weight.value.span))
-        _, lists, node_fields = self.gather(statements, NODE_FIELDS, owner(span))
+        if self.recording:
+            self.record(statements, owner(span))
+        _, lists, node_fields = self.gather(statements, NODE_FIELDS)
         for field, items in lists.items():
             if field != "children":
                 self.not_here(Statement(field, None, items_span(items, span)))
@@ -667,9 +689,9 @@ class Builder:
     def number(self, children):
         sign, token = children
         value = self.finite(token)
-        return Number(
-            -value if sign is not None else value, str(token), sign or token, token
-        )
+        if sign is None:
+            return Number(value, token, token, token)
+        return Number(-value, token, sign, token)
 
     def finite(self, token: Token) -> float:
         """The value of a numeric literal; one too large for a float is a problem."""
@@ -775,6 +797,14 @@ def items_span(items, fallback: Span) -> Span:
 
 def _as_list(value) -> list:
     return list(value) if isinstance(value, tuple) else [value]
+
+
+def _extend(items: list, value) -> None:
+    """Add a list statement's value: one item, or a tuple of them."""
+    if isinstance(value, tuple):
+        items.extend(value)
+    else:
+        items.append(value)
 
 
 KEYWORDS = {

@@ -385,12 +385,14 @@ def cascade(root: Node) -> Iterator[tuple[Node, dict]]:
     """
     stack = [(root, {})]
     while stack:
-        node, inherited = stack.pop()
-        in_force = dict(inherited)
+        node, in_force = stack.pop()
+        written = {}
         for name in CASCADING:
             value = getattr(node, name)
             if value is not None:
-                in_force[name] = value
+                written[name] = value
+        if written:
+            in_force = {**in_force, **written}
         yield node, in_force
         stack.extend((child, in_force) for child in reversed(node.children))
 

@@ -268,10 +268,16 @@ class Node(Model):
     span: Span | None = None
 
     def walk(self):
-        """Yield this node and every node below it, parents before children."""
-        yield self
-        for child in self.children:
-            yield from child.walk()
+        """Yield this node and every node below it, parents before children.
+
+        The walk keeps its own stack: nested generators would pass each node
+        up through every level above it.
+        """
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack += reversed(node.children)
 
     @property
     def is_leaf(self) -> bool:
@@ -337,8 +343,9 @@ class Index(Model):
 
     def nodes(self):
         """Every dimension and indicator, parents before children (root excluded)."""
-        for child in self.root.children:
-            yield from child.walk()
+        walk = self.root.walk()
+        next(walk)
+        return walk
 
     def indicators(self):
         """Every indicator of the tree, in the order written."""

@@ -61,7 +61,7 @@ def parse(text: str, path: str = "<text>") -> Index | Catalogue:
     The error holds the first syntax error, or the first limit the file goes
     beyond (:data:`LIMITS`), or every problem the builder found.
     """
-    return _parse(text, path, comments=False)[0]
+    return _parse(text, path, comments=False, spans=False)[0]
 
 
 def parse_with_spans(
@@ -69,10 +69,10 @@ def parse_with_spans(
 ) -> tuple[Index | Catalogue, Spans]:
     """Parse like :func:`parse`, and also return where each statement stands.
 
-    The spans are keyed as :meth:`~aiindex_dsl.build.Builder.gather` records
+    The spans are keyed as :meth:`~aiindex_dsl.build.Builder.record` records
     them; the formatter uses them to keep comments beside their statements.
     """
-    built, spans, _ = _parse(text, path, comments=False)
+    built, spans, _ = _parse(text, path, comments=False, spans=True)
     return built, spans
 
 
@@ -80,18 +80,18 @@ def parse_with_comments(
     text: str, path: str = "<text>"
 ) -> tuple[Index | Catalogue, Spans, list[lark.Token]]:
     """Parse like :func:`parse_with_spans`, and also return the comments, in order."""
-    return _parse(text, path, comments=True)
+    return _parse(text, path, comments=True, spans=True)
 
 
 # One file at a time per builder: the parser and its builder are shared.
 _LOCK = threading.RLock()
 
 
-def _parse(text: str, path: str, comments: bool):
+def _parse(text: str, path: str, comments: bool, spans: bool):
     with _LOCK:
         building, builder, found = _building_parser(comments)
         found.clear()
-        builder.begin(path, _limits())
+        builder.begin(path, _limits(), spans)
         try:
             built = building.parse(text)
         except UnexpectedInput as error:
