@@ -78,7 +78,7 @@ def check_data(index: Index, units: Sequence[str]) -> pl.DataFrame:
         raise AixError(problems)
     if not sources:
         return pl.DataFrame(schema=data.value_schema(index))
-    return _check_values(index, sources, _scope(index, set(units)))
+    return _check_values(index, sources, units)
 
 
 VALUES = ["source", "row", "unit", "year", "series", "column", "value"]
@@ -138,19 +138,21 @@ def read_cells(source: Source, wanted: list[data.Request], index: Index):
     return cells
 
 
-def lean_cells(source: Source, wanted, index: Index, cells, typed=None):
+def lean_cells(source: Source, wanted, index: Index, cells, units, typed=None):
     """The cells without their text (see :func:`_lean`). A wide file's columns
     are parsed in one select and then turned long, rather than one query
-    per column. ``typed``: the columns of a text file to read as numbers."""
+    per column. ``units``: the codes the index scores; ``typed``: the columns
+    of a text file to read as numbers."""
     frame = data.scan_typed(source, typed) if typed else data.scan(source)
     offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
     dtypes = frame.collect_schema() if typed else None
     frame = frame.with_row_index("__row", offset=offset)
+    key = RowKey(units, wanted if source.layout == "long" else None)
     if source.layout == "long":
         if typed:
             found = _long_cells(frame, source, wanted, index, dtypes)
-            return _lean(found.with_columns(source=pl.lit(source.id)), source)
-        return _lean(cells(), source)
+            return _lean(found.with_columns(source=pl.lit(source.id)), key)
+        return _lean(cells(), key)
     names = data.columns(frame, source)
     dtypes = dtypes or data.schema(frame, source)
     if source.layout == "wide_by_year":
@@ -164,11 +166,11 @@ def lean_cells(source: Source, wanted, index: Index, cells, typed=None):
         year = _year(source, index, dtypes)
         parts = [(r.series, r.ref.selector, year) for r in wanted]
     if not parts:
-        return _lean(cells(), source)
-    return _wide_lean(frame, source, parts, dtypes, data.series_type(index))
+        return _lean(cells(), key)
+    return _wide_lean(frame, source, parts, dtypes, data.series_type(index), key)
 
 
-def _collect_lean(source: Source, cells, wanted, index: Index) -> pl.DataFrame:
+def _collect_lean(source: Source, cells, wanted, index: Index, units) -> pl.DataFrame:
     """A source's lean table. A text file is first read with its value (and
     year) columns parsed by the reader, which is much faster than parsing
     text; if a cell is not a number that read fails, and the file is read as
@@ -176,18 +178,17 @@ def _collect_lean(source: Source, cells, wanted, index: Index) -> pl.DataFrame:
     typed = data.numeric_columns(source, wanted)
     if data.format_of(source) in TEXT_FORMATS and typed:
         try:
-            query = lean_cells(source, wanted, index, cells, typed)
+            query = lean_cells(source, wanted, index, cells, units, typed)
             table = query.collect(engine=data.engine(index))
             data.remember_typed(source, typed)
             return table
         except (pl.exceptions.PolarsError, OSError):
             pass
-    query = lean_cells(source, wanted, index, cells)
+    query = lean_cells(source, wanted, index, cells, units)
     return _collect_all([query], [(source, cells, wanted)], index)[0]
 
 
-def _wide_lean(frame, source, parts, dtypes, kind: pl.Enum) -> pl.LazyFrame:
-    keys = ["unit", "year"] if source.layout == "wide" else ["unit"]
+def _wide_lean(frame, source, parts, dtypes, kind: pl.Enum, key) -> pl.LazyFrame:
     structs = []
     for k, (_, column, year) in enumerate(parts):
         number = _number(column, dtypes.get(column), source)
@@ -204,10 +205,10 @@ def _wide_lean(frame, source, parts, dtypes, kind: pl.Enum) -> pl.LazyFrame:
         *structs,
     )
     table = table.with_columns(
-        _later(keys, {"year": pl.col("__0").struct.field("year")}).alias("later")
+        key(pl.col("unit"), pl.col("__0").struct.field("year")).alias("key")
     )
     long = table.unpivot(
-        index=["row", "unit", "later"], variable_name="__k", value_name="__cell"
+        index=["row", "unit", "key"], variable_name="__k", value_name="__cell"
     ).unnest("__cell")
     # Column by column, each in the file's order, as the cells are.
     part = pl.col("__k").str.slice(2).cast(pl.UInt32)
@@ -227,7 +228,7 @@ def _wide_lean(frame, source, parts, dtypes, kind: pl.Enum) -> pl.LazyFrame:
         "value",
         "year_bad",
         "number_bad",
-        "later",
+        "key",
     )
 
 
@@ -395,15 +396,18 @@ def _cells(frame, source, series: pl.Expr, column: str, year, dtypes) -> pl.Lazy
 def _long_cells(frame, source, wanted, index, dtypes) -> pl.LazyFrame:
     codes = {r.ref.selector: r.series for r in wanted}
     code = pl.col(source.indicator_column).cast(pl.String).str.strip_chars()
+    # A code read becomes its series by its place among the codes read.
+    read = pl.Enum(list(codes))
+    series = pl.Series(list(codes.values()), dtype=data.series_type(index))
     # Every row is kept, of a series read or not: a bad year fails the file.
     return frame.select(
         pl.col("__row").cast(pl.Int64).alias("row"),
         data.unit_expr(source).alias("unit"),
         pl.lit(source.value_column).alias("column"),
         code.alias("code"),
-        code.replace_strict(
-            codes, default=None, return_dtype=data.series_type(index)
-        ).alias("series"),
+        pl.lit(series)
+        .gather(code.cast(read, strict=False).to_physical())
+        .alias("series"),
         **_year(source, index, dtypes),
         **_number(source.value_column, dtypes.get(source.value_column), source),
     ).select(PARSED)
@@ -508,10 +512,13 @@ def _cell_problems(rows: pl.DataFrame, source: Source, describe) -> list[Diagnos
 # ---- the numbers against the definition --------------------------------------
 
 
-def _check_values(index: Index, sources, scope: pl.Expr) -> pl.DataFrame:
+def _check_values(index: Index, sources, units: Sequence[str]) -> pl.DataFrame:
     resolved = resolve(index)
     transforms = _transforms(resolved)
-    tables = [_collect_lean(s, cells, wanted, index) for s, cells, wanted in sources]
+    tables = [
+        _collect_lean(s, cells, wanted, index, units) for s, cells, wanted in sources
+    ]
+    scope = _scope(index, set(units))
 
     problems = []
     for (source, cells, _), table in zip(sources, tables, strict=True):
@@ -558,14 +565,10 @@ def _good(table: pl.DataFrame) -> pl.DataFrame:
     return table.filter(~pl.col("year_bad") & pl.col("series").is_not_null())
 
 
-LEAN = ["row", "unit", "year", "series", "column", "value", "year_bad", "number_bad"]
-
-
-def _lean(cells: pl.LazyFrame, source: Source) -> pl.LazyFrame:
+def _lean(cells: pl.LazyFrame, key: RowKey) -> pl.LazyFrame:
     """The cells without their text: what the checks read, with a flag on each
-    cell that is not a number (or is infinite) and whether its keys come after
-    those of the row before (see :func:`_keys_sorted`)."""
-    keys = ["unit", "year", "code"] if source.layout == "long" else ["unit", "year"]
+    cell that is not a number (or is infinite) and the integer of its keys
+    (see :class:`RowKey`)."""
     return cells.select(
         pl.col("row").cast(pl.UInt32),
         "unit",
@@ -576,7 +579,7 @@ def _lean(cells: pl.LazyFrame, source: Source) -> pl.LazyFrame:
         "value",
         "year_bad",
         _number_bad(pl.col("value"), pl.col("missing")).alias("number_bad"),
-        _later(keys, {}).alias("later"),
+        key(pl.col("unit"), pl.col("year"), pl.col("code")).alias("key"),
     )
 
 
@@ -585,27 +588,45 @@ def _number_bad(value: pl.Expr, missing: pl.Expr) -> pl.Expr:
     return ((~missing & value.is_null()) | value.is_infinite()).fill_null(False)
 
 
-def _later(keys: list[str], exprs: dict[str, pl.Expr]) -> pl.Expr:
-    """Whether a row's keys come strictly after those of the row before."""
-    later = pl.lit(False)
-    for key in reversed(keys):
-        column = exprs.get(key, pl.col(key))
-        before = column.shift(1)
-        later = (column > before) | ((column == before) & later)
-    return later.fill_null(False)
+class RowKey:
+    """The keys of a row (unit, year and, in a long file, the indicator's
+    code) as one integer, in the order of the keys as text; null for a unit
+    the index does not score or a code it does not read.
+
+    When a source's rows come in strictly increasing order of their keys, no
+    two rows share them, and the search for duplicates can skip the source
+    (:func:`_keys_sorted`).
+    """
+
+    YEARS = 100_000  # a year beyond +-99,999 is not read as one
+
+    def __init__(self, units: Sequence[str], wanted=None):
+        self.units = pl.Enum(sorted(set(units)))
+        codes = {r.ref.selector for r in wanted} if wanted is not None else ()
+        self.codes = pl.Enum(sorted(codes)) if codes else None
+
+    def __call__(self, unit: pl.Expr, year: pl.Expr, code=None) -> pl.Expr:
+        year = year.fill_null(-self.YEARS) + self.YEARS
+        key = _place(unit, self.units) * (2 * self.YEARS) + year.cast(pl.UInt64)
+        if self.codes is None or code is None:
+            return key
+        return key * len(self.codes.categories) + _place(code, self.codes)
+
+
+def _place(text: pl.Expr, values: pl.Enum) -> pl.Expr:
+    """The place of each text among ``values`` (null for one not there)."""
+    return text.cast(values, strict=False).to_physical().cast(pl.UInt64)
 
 
 def _keys_sorted(table: pl.DataFrame) -> bool:
-    """Whether the rows of one source come in strictly increasing order of
-    their keys (unit, year and, in a long file, indicator): then no two rows
-    share them, and the search for duplicates can skip the source. The cells
-    of a wide file repeat its rows once per column: the first column's are
-    enough."""
+    """Whether the keys of one source's rows (see :class:`RowKey`) come in
+    strictly increasing order. The cells of a wide file repeat its rows once
+    per column: the first column's are enough."""
     if table.height == 0:
         return True
     first = table["column"][0]
-    later = table.filter(pl.col("column") == first)["later"]
-    return bool(later.slice(1).all())
+    keys = table.filter(pl.col("column") == first)["key"].drop_nulls()
+    return keys.len() < 2 or bool((keys.slice(1) > keys.slice(0, keys.len() - 1)).all())
 
 
 def _bad_cells(table: pl.DataFrame, cells, scope: pl.Expr):
@@ -668,7 +689,8 @@ def _duplicates(scored: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _duplicate(index: Index, found: dict) -> Diagnostic:
-    path = data.path_of(index.source(found["source"]))
+    source = index.source(found["source"])
+    path = data.path_of(source)
     rows = found["row"]
     if len(rows) <= MAX_LISTED:
         shown = ", ".join(str(r) for r in rows[:-1]) + f" and {rows[-1]}"
@@ -679,9 +701,14 @@ def _duplicate(index: Index, found: dict) -> Diagnostic:
     message = (
         f"{path}: {found['unit']}{year} has {len(rows)} rows for {names} (rows {shown})"
     )
-    hint = "keep one row per unit, year and indicator"
+    hints = ["keep one row per unit, year and indicator"]
+    if source.year_column is None:
+        hints.append(
+            "the source has no `year column`, so every row counts as the index's"
+            ' year; if the file has one, name it: `year column "year"`'
+        )
     span = _span_of(index, found["series"][0])
-    return Diagnostic("E413", message, span, (hint,), location=f"{path}:{rows[0]}")
+    return Diagnostic("E413", message, span, tuple(hints), location=f"{path}:{rows[0]}")
 
 
 def _transforms(resolved) -> dict[str, str]:

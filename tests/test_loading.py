@@ -7,6 +7,10 @@ import json
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aiindex_dsl.diagnostics import AixError
 
 INDEX = """
 index t "Test" {{
@@ -93,6 +97,37 @@ def test_long_layout_selects_the_index_years(scratch):
     results = run(scratch, {"d.csv": data}, "d.csv", source=source)
     assert values(results) == EXPECTED
     assert results.long["year"].unique().to_list() == [2020]
+
+
+# Rows of a long file: units A and B of the index and C not of it; codes x and
+# y read and z not read; the index's year 2020 and 2019 beyond it.
+LONG_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from("ABC"), st.sampled_from([2019, 2020]), st.sampled_from("xyz")
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=LONG_ROWS, in_order=st.booleans())
+def test_duplicate_rows_are_found_in_any_order(scratch, rows, in_order):
+    """Two rows of a unit, year and code the index reads fail the run, whether
+    the file is in order (when the check may skip the search) or not; repeats
+    of rows it does not read are no problem."""
+    rows = sorted(rows) if in_order else rows
+    data = "unit,year,indicator,value\n" + "".join(
+        f"{unit},{year},{code},{k}\n" for k, (unit, year, code) in enumerate(rows)
+    )
+    read = [r for r in rows if r[0] in "AB" and r[1] == 2020 and r[2] in "xy"]
+    try:
+        source = 'layout long  year column "year"'
+        run(scratch, {"d.csv": data}, "d.csv", source=source)
+        problems = []
+    except AixError as error:
+        problems = [d.code for d in error.diagnostics]
+    assert ("E413" in problems) == (len(read) != len(set(read)))
 
 
 def test_wide_layout_with_a_year_column(scratch):
