@@ -51,7 +51,7 @@ EMPTY = {
     "year_bad": pl.Boolean,
     "source": pl.String,
     "year": pl.Int64,
-    "code": pl.String,
+    "code": pl.UInt64,
 }
 
 
@@ -147,7 +147,8 @@ def lean_cells(source: Source, wanted, index: Index, cells, units, typed=None):
     offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
     dtypes = frame.collect_schema() if typed else None
     frame = frame.with_row_index("__row", offset=offset)
-    key = RowKey(units, wanted if source.layout == "long" else None)
+    codes = {r.ref.selector for r in wanted} if source.layout == "long" else ()
+    key = RowKey(units, len(codes))
     if source.layout == "long":
         if typed:
             found = _long_cells(frame, source, wanted, index, dtypes)
@@ -387,7 +388,7 @@ def _cells(frame, source, series: pl.Expr, column: str, year, dtypes) -> pl.Lazy
         data.unit_expr(source).alias("unit"),
         series.alias("series"),
         pl.lit(column).alias("column"),
-        pl.lit(None, pl.String).alias("code"),
+        pl.lit(None, pl.UInt64).alias("code"),
         **year,
         **_number(column, dtypes.get(column), source),
     ).select(PARSED)
@@ -395,22 +396,24 @@ def _cells(frame, source, series: pl.Expr, column: str, year, dtypes) -> pl.Lazy
 
 def _long_cells(frame, source, wanted, index, dtypes) -> pl.LazyFrame:
     codes = {r.ref.selector: r.series for r in wanted}
+    read = sorted(codes)
+    # A code is kept as its place among the codes read (see RowKey), and
+    # becomes its series by that place.
     code = pl.col(source.indicator_column).cast(pl.String).str.strip_chars()
-    # A code read becomes its series by its place among the codes read.
-    read = pl.Enum(list(codes))
-    series = pl.Series(list(codes.values()), dtype=data.series_type(index))
+    series = pl.Series([codes[c] for c in read], dtype=data.series_type(index))
     # Every row is kept, of a series read or not: a bad year fails the file.
-    return frame.select(
+    cells = frame.select(
         pl.col("__row").cast(pl.Int64).alias("row"),
         data.unit_expr(source).alias("unit"),
         pl.lit(source.value_column).alias("column"),
-        code.alias("code"),
-        pl.lit(series)
-        .gather(code.cast(read, strict=False).to_physical())
-        .alias("series"),
+        _place(code, pl.Enum(read)).alias("code"),
         **_year(source, index, dtypes),
         **_number(source.value_column, dtypes.get(source.value_column), source),
-    ).select(PARSED)
+    )
+    # Computed from the column, not from the same expression again.
+    return cells.with_columns(series=pl.lit(series).gather(pl.col("code"))).select(
+        PARSED
+    )
 
 
 PARSED = [
@@ -589,9 +592,11 @@ def _number_bad(value: pl.Expr, missing: pl.Expr) -> pl.Expr:
 
 
 class RowKey:
-    """The keys of a row (unit, year and, in a long file, the indicator's
-    code) as one integer, in the order of the keys as text; null for a unit
-    the index does not score or a code it does not read.
+    """The keys of a row (unit, year and, in a long file, the place of the
+    indicator's code among the ``codes`` codes read, sorted; no ``codes``
+    in a wide file) as one integer,
+    in the order of the keys as text; null for a unit the index does not
+    score or a code it does not read.
 
     When a source's rows come in strictly increasing order of their keys, no
     two rows share them, and the search for duplicates can skip the source
@@ -600,17 +605,15 @@ class RowKey:
 
     YEARS = 100_000  # a year beyond +-99,999 is not read as one
 
-    def __init__(self, units: Sequence[str], wanted=None):
+    def __init__(self, units: Sequence[str], codes: int):
         self.units = pl.Enum(sorted(set(units)))
-        codes = {r.ref.selector for r in wanted} if wanted is not None else ()
-        self.codes = pl.Enum(sorted(codes)) if codes else None
+        self.codes = codes
 
     def __call__(self, unit: pl.Expr, year: pl.Expr, code=None) -> pl.Expr:
+        """The key of a row; ``code`` is the place of its code (long files)."""
         year = year.fill_null(-self.YEARS) + self.YEARS
         key = _place(unit, self.units) * (2 * self.YEARS) + year.cast(pl.UInt64)
-        if self.codes is None or code is None:
-            return key
-        return key * len(self.codes.categories) + _place(code, self.codes)
+        return key * self.codes + code if self.codes else key
 
 
 def _place(text: pl.Expr, values: pl.Enum) -> pl.Expr:
@@ -634,7 +637,9 @@ def _bad_cells(table: pl.DataFrame, cells, scope: pl.Expr):
     rows the index scores), with the text of the first few read again."""
     number_bad = ~pl.col("year_bad") & pl.col("series").is_not_null()
     number_bad = number_bad & pl.col("number_bad")
-    bad = table.filter(pl.col("year_bad") | (number_bad & scope))
+    # The flags first, which are cheap to read; the scope on the few left.
+    bad = table.filter(pl.col("year_bad") | number_bad)
+    bad = bad.filter(pl.col("year_bad") | scope)
     if bad.height == 0:
         return bad
     years = bad.filter(pl.col("year_bad")).unique("row", maintain_order=True)
