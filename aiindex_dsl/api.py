@@ -17,6 +17,7 @@ from .compile import compile_index, plan
 from .compose import load_file
 from .ir import Index
 from .results import Results
+from .steps.aggregate import check_defined
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class Definition:
         """Load the data and compute every score, contribution and rank."""
         compiled = compile_index(self.ir)
         engine = data.engine(self.ir)
-        parent_rows = compiled.parents().collect(engine=engine).lazy()
+        parents = compiled.parents().collect(engine=engine)
+        check_defined(parents, self.ir, compiled.means())
+        parent_rows = parents.lazy()
         nodes = compiled.nodes(parent_rows).collect(engine=engine)
         return Results(
             self.ir,

@@ -13,6 +13,7 @@ import contextlib
 import datetime
 import gc
 import math
+import re
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
@@ -158,7 +159,18 @@ def unquote(token: Token) -> str:
     body = text[1:-1]
     if "\\" not in body:
         return body
-    return body.encode("latin-1", "backslashreplace").decode("unicode_escape")
+    return _ESCAPE.sub(_unescaped, body)
+
+
+# The escapes of a one-line string; any other backslash stands for itself
+# (``"C:\\data"`` and ``"C:\data"`` are the same text).
+_ESCAPE = re.compile(r'\\(["\\nt]|x[0-9a-fA-F]{2})')
+_ESCAPED = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
+
+
+def _unescaped(match: re.Match) -> str:
+    escape = match.group(1)
+    return _ESCAPED.get(escape) or chr(int(escape[1:], 16))
 
 
 def _dedent(text: str) -> str:

@@ -143,7 +143,7 @@ def check_command(files: tuple[str, ...], format: str) -> None:
 def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -> None:
     """Compute every score of FILE, print a summary and check its expectations."""
     from .api import load
-    from .render.files import write_table
+    from .render.files import write_tables
     from .render.table import outcomes, summary
 
     results = load(file).run()
@@ -161,16 +161,18 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
         tables = tables[-1:]
     for table in tables:
         console.print(table)
-    for output in outputs:
-        # The long table is streamed to the file, not held in memory.
-        write_table(results.wide() if wide else results.query(), output)
-        console.print(f"wrote {output}")
     checked = results.expectations()
     if checked:
         console.print(outcomes(checked))
     failed = [o for o in checked if not o.passed]
     if failed:
+        # A run that fails writes nothing.
         raise AixError([_failure(o) for o in failed])
+    # The long table is streamed to each file, not held in memory.
+    table = results.wide() if wide else results.query()
+    write_tables([(table, output) for output in outputs])
+    for output in outputs:
+        console.print(f"wrote {output}")
 
 
 def _require_year(year: int, years: list) -> None:

@@ -300,6 +300,13 @@ class Compiled:
         complete = self.settings["impute"] != {"none"}
         return parents(leaves, self.table, self.grid, complete, self.keys.row)
 
+    def means(self) -> dict[str, str]:
+        """Each aggregated node's mean (arithmetic, geometric or harmonic)."""
+        own = self.table.filter(~pl.col("leaf")).select(
+            pl.col("node", "aggregate").cast(pl.String)
+        )
+        return dict(own.iter_rows())
+
     def nodes(self, parent_rows: pl.LazyFrame) -> pl.LazyFrame:
         """The result rows of the aggregated nodes, in the results' order."""
         ids = self.table.filter(~pl.col("leaf"))["node"].cast(pl.String).to_list()
@@ -334,6 +341,7 @@ class Compiled:
         as enumerations, so the rows sort by them)."""
         ranked = frame.with_columns(
             pl.col("score")
+            .fill_nan(None)
             .rank("min", descending=True)
             .over(["year", "node"])
             .alias("rank"),

@@ -127,19 +127,6 @@ def test_a_failure_while_writing_leaves_no_partial_file(cli, tmp_path, monkeypat
     ]
 
 
-def test_the_second_of_two_outputs_failing_keeps_the_first_whole(cli, tmp_path):
-    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
-    first = tmp_path / "a.csv"
-    result = cli.invoke(
-        main, ["run", str(good), "-o", str(first), "-o", str(tmp_path / "no/b.csv")]
-    )
-    assert result.exit_code == 1
-    written = pl.read_csv(first)
-    assert written.height == 4  # two units, the composite and one indicator
-    assert sorted(set(written["unit"])) == ["CN", "US"]
-    assert "cannot write" in result.stderr
-
-
 # ---- internal errors ------------------------------------------------------------
 
 
@@ -352,3 +339,33 @@ def test_warnings_are_shown_when_the_run_then_fails(cli, tmp_path):
     assert "E601" in result.stderr
     assert "warning:" in result.stderr
     assert "CN" in result.stderr.split("E601")[0]
+
+
+def test_outputs_are_written_all_or_none(cli, tmp_path):
+    """One output that cannot be written: none of the others is written, and
+    an earlier file stays as it was."""
+    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    fresh, kept = tmp_path / "fresh.parquet", tmp_path / "kept.csv"
+    kept.write_text("earlier")
+    outputs = ["-o", str(fresh), "-o", str(kept), "-o", str(tmp_path / "no" / "x.csv")]
+    result = cli.invoke(main, ["run", str(good), *outputs])
+    assert result.exit_code == 1
+    assert "E502" in result.stderr
+    assert not fresh.exists()
+    assert kept.read_text() == "earlier"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "data.csv",
+        "index.aix",
+        "kept.csv",
+    ]
+
+
+def test_a_run_whose_expectation_fails_writes_nothing(cli, tmp_path):
+    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    text = good.read_text().replace("\n}\n", "\n  expect composite US 10\n}\n")
+    good.write_text(text)
+    output = tmp_path / "results.csv"
+    result = cli.invoke(main, ["run", str(good), "-o", str(output)])
+    assert result.exit_code == 1
+    assert "E601" in result.stderr
+    assert not output.exists()

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 import aiindex_dsl
+from aiindex_dsl.diagnostics import AixError
 from aiindex_dsl.results import round_half_up
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,3 +99,21 @@ def test_variants_of_the_method_do_not_reproduce_it(variant, least):
     result = compared(ROOT / "examples" / "hdi" / variant)
     mismatches = result.filter(~pl.col("agree")).height
     assert mismatches >= least
+
+
+def test_without_the_bottom_goalpost_a_year_has_no_geometric_mean(
+    tmp_path, monkeypatch
+):
+    """Unclipped, life expectancy below 20 years (Rwanda in 1994) gives a
+    health index below 0, which has no geometric mean: the run is refused."""
+    monkeypatch.setenv("AIX_ALLOW_OUTSIDE", "1")
+    path = tmp_path / "uncapped.aix"
+    path.write_text(
+        f'index uncapped extends "{ROOT / "indices" / "hdi.aix"}" {{\n'
+        "  indicator le { anchors worst 20 best 85 unclipped }\n}\n"
+    )
+    with pytest.raises(AixError) as raised:
+        aiindex_dsl.load(path).run()
+    (problem,) = raised.value.diagnostics
+    assert problem.code == "E520"
+    assert problem.message.startswith("`health` has no geometric mean for RWA in 1994")

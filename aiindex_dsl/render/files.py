@@ -32,9 +32,40 @@ SINKS: dict[str, Callable[[pl.LazyFrame, str], None]] = {
 }
 
 
-def write_table(frame: pl.DataFrame | pl.LazyFrame, path: str) -> None:
-    """Write ``frame`` to ``path`` in the format its extension names. A lazy
-    query is streamed to the file (JSON, one document, is collected first)."""
+def write_tables(tables: list[tuple[pl.DataFrame | pl.LazyFrame, str]]) -> None:
+    """Write each frame to its path, in the format the extension names, all
+    or none: each is written under a temporary name beside its destination,
+    and only when every one is complete are they renamed. A lazy query is
+    streamed to its file (JSON, one document, is collected first)."""
+    writes = [(_writer(frame, path), path) for frame, path in tables]
+    staged: list[tuple[str, str]] = []
+    try:
+        for write, path in writes:
+            staged.append((_staged(path, write), path))
+        for temporary, path in staged:
+            _commit(temporary, path)
+    finally:
+        for temporary, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+
+
+def write_text(text: str, path: str) -> None:
+    """Write text (UTF-8) to ``path`` atomically."""
+    write_atomically(path, lambda temporary: Path(temporary).write_text(text, "utf-8"))
+
+
+def write_atomically(path: str, write: Callable[[str], None]) -> None:
+    """Run ``write`` on a temporary file beside ``path``, then rename it to ``path``."""
+    temporary = _staged(path, write)
+    try:
+        _commit(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _writer(frame: pl.DataFrame | pl.LazyFrame, path: str) -> Callable[[str], None]:
     suffix = Path(path).suffix.lower()
     if suffix not in WRITERS:
         raise AixError(
@@ -48,22 +79,15 @@ def write_table(frame: pl.DataFrame | pl.LazyFrame, path: str) -> None:
                 )
             ]
         )
+    if isinstance(frame, pl.LazyFrame) and suffix in SINKS:
+        return lambda temporary: SINKS[suffix](frame, temporary)
     if isinstance(frame, pl.LazyFrame):
-        if suffix not in SINKS:
-            frame = frame.collect()
-        else:
-            write_atomically(path, lambda temporary: SINKS[suffix](frame, temporary))
-            return
-    write_atomically(path, lambda temporary: WRITERS[suffix](frame, temporary))
+        return lambda temporary: WRITERS[suffix](frame.collect(), temporary)
+    return lambda temporary: WRITERS[suffix](frame, temporary)
 
 
-def write_text(text: str, path: str) -> None:
-    """Write text (UTF-8) to ``path`` atomically."""
-    write_atomically(path, lambda temporary: Path(temporary).write_text(text, "utf-8"))
-
-
-def write_atomically(path: str, write: Callable[[str], None]) -> None:
-    """Run ``write`` on a temporary file beside ``path``, then rename it to ``path``."""
+def _staged(path: str, write: Callable[[str], None]) -> str:
+    """The name of a temporary file beside ``path`` that ``write`` has written."""
     folder = Path(path).resolve().parent
     try:
         handle, temporary = tempfile.mkstemp(
@@ -75,12 +99,22 @@ def write_atomically(path: str, write: Callable[[str], None]) -> None:
     try:
         write(temporary)
         os.chmod(temporary, _mode_for(path))
+    except OSError as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise _unwritable(path, error) from None
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return temporary
+
+
+def _commit(temporary: str, path: str) -> None:
+    try:
         os.replace(temporary, path)
     except OSError as error:
         raise _unwritable(path, error) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
 
 
 def _mode_for(path: str) -> int:

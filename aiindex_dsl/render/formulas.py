@@ -12,6 +12,7 @@ figures.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from html import escape
 
@@ -89,6 +90,8 @@ def equation(left: Term, *right: Term) -> Term:
 def number(value: float) -> str:
     """A number as a reader writes it: 100.0 -> ``100``, 276288 -> ``276,288``,
     0.25 -> ``0.25`` (six significant digits at most)."""
+    if not math.isfinite(value):
+        return {math.inf: "∞", -math.inf: "−∞"}.get(value, "not a number")
     value = steady(value)
     if value == int(value) and abs(value) < 1e15:
         return f"{int(value):,}"

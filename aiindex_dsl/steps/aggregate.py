@@ -22,6 +22,9 @@ from collections.abc import Callable
 
 import polars as pl
 
+from ..diagnostics import AixError, Diagnostic
+from ..ir import Index
+
 MEANS = ("arithmetic", "geometric", "harmonic")
 GROUP = ["unit", "year", "parent"]
 KEYS = ["unit", "year", "node"]
@@ -221,3 +224,45 @@ def _share() -> pl.Expr:
     have a score for that unit and year."""
     w = pl.when(pl.col("score").is_not_null()).then(pl.col("weight"))
     return w.fill_null(0.0) / pl.col("siblings")
+
+
+# The most units and years an undefined score's message lists.
+LISTED = 5
+
+
+def check_defined(rows: pl.DataFrame, index: Index, means: dict[str, str]) -> None:
+    """Raise if a parent's score is not a number (NaN): a geometric mean of a
+    negative score, or a harmonic mean of scores of both signs, has none.
+
+    ``rows`` are the parents' rows; ``means``: each parent's aggregation.
+    Left alone, such a score would sort above every other and rank first.
+    """
+    undefined = rows.filter(pl.col("score").is_nan())
+    if undefined.height == 0:
+        return
+    # Named where it starts: not the parents it makes undefined in turn.
+    above = undefined.select("unit", "year", pl.col("parent").alias("node"))
+    undefined = undefined.join(
+        above, on=["unit", "year", "node"], how="anti", nulls_equal=True
+    )
+    problems = []
+    for (node,), found in undefined.partition_by("node", as_dict=True).items():
+        node = str(node)
+        cells = ", ".join(
+            f"{unit} in {year}" if year is not None else str(unit)
+            for unit, year in found.select("unit", "year").head(LISTED).iter_rows()
+        )
+        more = f" and {found.height - LISTED} more" if found.height > LISTED else ""
+        mean = means.get(node, "arithmetic")
+        message = (
+            f"`{node}` has no {mean} mean for {cells}{more}: its score is not a number"
+        )
+        hints = (
+            f"a {mean} mean needs children's scores of 0 or more; a child scored"
+            " below 0 (anchors with `unclipped`, a z-score) has none",
+            "clip the children's anchors, normalize them to 0-100, or aggregate"
+            " `arithmetic`",
+        )
+        span = index.node(node).span if index.node(node) is not None else None
+        problems.append(Diagnostic("E520", message, span, hints))
+    raise AixError(problems)
