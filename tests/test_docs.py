@@ -227,6 +227,36 @@ def test_markdown_shows_user_text_as_text(evil):
     assert '<script>alert(\\"x\\")</script>' in page.split("```aix")[1]
 
 
+def test_only_a_plain_web_address_becomes_a_link(tmp_path):
+    (tmp_path / "v.csv").write_text("unit,a\nA,1\nB,2\n", "utf-8")
+    (tmp_path / "i.aix").write_text(
+        r"""index i "I" {
+  units { A B }
+  normalize minmax
+  source web "Web" { file "v.csv"  url "https://example.org/a?b=1#c" }
+  source js "Script" { file "v.csv"  url "javascript:alert(1)" }
+  source tex "TeX" { file "v.csv"  url "https://x.org/}\\input{/etc/passwd}" }
+  indicator a { from web "a" }
+  indicator b { from js "a" }
+  indicator c { from tex "a" }
+}
+""",
+        "utf-8",
+    )
+    definition = aiindex_dsl.load(str(tmp_path / "i.aix"))
+    html = docs.appendix(definition, "html", DATE)
+    assert '<a href="https://example.org/a?b=1#c">' in html
+    assert "href" not in html.split("javascript:alert(1)")[0].rsplit("<li", 1)[1]
+    assert 'href="javascript' not in html
+    md = docs.appendix(definition, "md", DATE)
+    assert "<https://example.org/a?b=1#c>" in md
+    assert "<javascript:" not in md
+    tex = docs.appendix(definition, "tex", DATE)
+    assert r"\url{https://example.org/a?b=1\#c}" in tex
+    assert r"\url{javascript" not in tex
+    assert r"\input{/etc/passwd}" not in tex
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
 from pathlib import Path
 
 import polars as pl
@@ -258,6 +259,12 @@ def normalization_text(r: Resolved) -> str:
 # ---- 4. sources ----------------------------------------------------------------
 
 
+# A source's url is a link only if it is a web address of plain characters:
+# any other (``javascript:``, or with quotes, braces, backslashes or blanks)
+# is shown as text, so it can neither run nor break out of a LaTeX \url.
+LINKABLE = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
 def source_section(index: Index) -> list[dict]:
     """Every source as a bibliography entry, in the order declared."""
     cited: dict[str, list[str]] = {}
@@ -275,6 +282,7 @@ def source_section(index: Index) -> list[dict]:
             "publisher": s.publisher or "",
             "year": str(s.year) if s.year else "",
             "url": s.url or "",
+            "link": s.url if s.url and LINKABLE.fullmatch(s.url) else "",
             "retrieved": s.retrieved.isoformat() if s.retrieved else "",
             "licence": s.licence or "",
             "note": s.note or "",

@@ -193,6 +193,10 @@ def _environment(fmt: str, extra: int = 0) -> jinja2.Environment:
         share=content.percent,
     )
     env.filters["raw_text"] = Raw
+    # A link (see content.LINKABLE: no braces or backslashes) inside \url.
+    env.filters["tex_url"] = lambda url: Raw(
+        url.replace("%", r"\%").replace("#", r"\#")
+    )
     env.filters["code"] = code_md
     return env
 
