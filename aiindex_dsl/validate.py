@@ -323,7 +323,7 @@ def _year(source: Source, index: Index, dtypes) -> dict[str, pl.Expr]:
         dtype = dtypes.get(source.year_column)
         if dtype is not None and dtype.is_integer():
             year = column.cast(pl.Int64)
-            bad = (year.abs() > 99_999).fill_null(False)
+            bad = (year.abs() > 99_999).fill_null(True)
             return {
                 "year_text": pl.when(bad).then(column.cast(pl.String)),
                 "year_bad": bad,
@@ -346,11 +346,9 @@ def _year_literal(year: int | None) -> dict[str, pl.Expr]:
 def _year_parsed(text: pl.Expr) -> dict[str, pl.Expr]:
     stripped = text.str.strip_chars()
     year = stripped.cast(pl.Float64, strict=False)
-    bad = (
-        (stripped.is_not_null() & year.is_null())
-        | (year.round() != year)
-        | (year.abs() > 99_999)
-    ).fill_null(False)
+    bad = (year.is_null() | (year.round() != year) | (year.abs() > 99_999)).fill_null(
+        True
+    )
     return {
         "year_text": text,
         "year_bad": bad,
@@ -448,7 +446,9 @@ def _bad_years(index: Index, rows: pl.DataFrame, source: Source) -> list[Diagnos
         source,
         lambda row: (
             "E411",
-            f"`{row['year_text']}` is not a year",
+            f"`{row['year_text']}` is not a year"
+            if (row["year_text"] or "").strip()
+            else "the year is missing",
             _span_of(index, row["series"]) if row["series"] else None,
             (f"write the year in column `{column}` as a whole number, as 2024",),
             column,
