@@ -276,6 +276,7 @@ def _require(source, names, needed) -> None:
     problems = []
     for column, span in dict(needed).items():
         if column in names:
+            problems += _named_twice(source, names, column, span)
             continue
         hints = did_you_mean(column, names) or (
             f"the file's columns are: {', '.join(names[:12])}",
@@ -284,6 +285,24 @@ def _require(source, names, needed) -> None:
         problems.append(Diagnostic("E404", message, span, hints))
     if problems:
         raise AixError(problems)
+
+
+def _named_twice(source, names, column: str, span) -> list[Diagnostic]:
+    """A column read whose name the header gives more than once (the readers
+    rename the second ``NAME_duplicated_0``): which one was meant is unknown."""
+    twins = [
+        n for n in names if re.fullmatch(re.escape(column) + r"_duplicated_\d+", n)
+    ]
+    if not twins:
+        return []
+    places = [names.index(column) + 1, *(names.index(t) + 1 for t in twins)]
+    shown = ", ".join(str(p) for p in places[:-1]) + f" and {places[-1]}"
+    message = (
+        f"{data.path_of(source)}: the header names column `{column}` "
+        f"{'twice' if len(places) == 2 else f'{len(places)} times'} (columns {shown})"
+    )
+    hint = "give each column of the header a name of its own"
+    return [Diagnostic("E407", message, span, (hint,))]
 
 
 def _parts(frame, source, wanted, names, index) -> list[pl.LazyFrame]:
