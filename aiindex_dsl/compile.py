@@ -153,7 +153,7 @@ def raw_values(index: Index, unit_table: pl.DataFrame) -> pl.LazyFrame:
     raw = rollup(raw, index) if index.groups else raw
     raw = _data_years(index, raw)
     derived = {n.id: n.derive.expr for n in index.nodes() if n.derive is not None}
-    return derive(raw, derived) if derived else raw
+    return derive(raw, derived, index.path or "<text>") if derived else raw
 
 
 def _data_years(index: Index, raw: pl.LazyFrame) -> pl.LazyFrame:

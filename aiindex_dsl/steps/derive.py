@@ -9,8 +9,11 @@ Example: ``derive flights / population`` with flights 29 and population 8.7
 
 from __future__ import annotations
 
+import warnings
+
 import polars as pl
 
+from ..diagnostics import AixWarning
 from ..ir import Binary, Call, Const, Ref, Unary
 
 OPERATORS = {
@@ -55,8 +58,37 @@ def references(expr) -> list[str]:
     return []
 
 
-def derive(raw: pl.LazyFrame, derived: dict[str, object]) -> pl.LazyFrame:
+def derive(raw: pl.LazyFrame, derived: dict[str, object], path: str) -> pl.LazyFrame:
     """Append the derived series to the long raw table (unit, year, series, value).
+
+    A value an expression cannot give as a finite number (a division by zero,
+    the log of a negative number, an overflow) is missing, and a warning
+    names the series (``path``: the definition's file) and how many values.
+    """
+    new = derived_values(raw, derived).collect()
+    undefined = new.filter(~pl.col("value").is_finite())
+    if undefined.height:
+        _warn_undefined(undefined, list(derived), path)
+    finite = pl.when(pl.col("value").is_finite()).then(pl.col("value"))
+    return pl.concat([raw, new.lazy().with_columns(value=finite)])
+
+
+def _warn_undefined(undefined: pl.DataFrame, order: list[str], path: str) -> None:
+    counts = undefined.group_by("series").len()
+    found = dict(zip(counts["series"].cast(pl.String), counts["len"], strict=True))
+    listed = ", ".join(f"`{s}`: {found[s]}" for s in order if s in found)
+    total = undefined.height
+    warnings.warn(
+        f"{path}: {total} derived {'values are' if total != 1 else 'value is'} "
+        f"not a finite number and left missing ({listed}): a division by zero, "
+        "the log or square root of a negative number, or one too large",
+        AixWarning,
+        stacklevel=2,
+    )
+
+
+def derived_values(raw: pl.LazyFrame, derived: dict[str, object]) -> pl.LazyFrame:
+    """The derived series' rows (unit, year, series, value), as computed.
 
     ``derived`` maps a series id to its IR expression. The series the
     expressions read are spread into columns once (one row per unit and year);
@@ -79,7 +111,7 @@ def derive(raw: pl.LazyFrame, derived: dict[str, object]) -> pl.LazyFrame:
         index=["unit", "year"], variable_name="series", value_name="value"
     )
     kind = raw.collect_schema()["series"]
-    return pl.concat([raw, new.with_columns(pl.col("series").cast(kind))])
+    return new.with_columns(pl.col("series").cast(kind))
 
 
 def layers(derived: dict[str, object]) -> list[list[str]]:
