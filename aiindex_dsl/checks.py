@@ -546,6 +546,16 @@ def _normalization(norm) -> Iterator[Diagnostic]:
             norm.span,
             ("write for example `normalize target 100`",),
         )
+    elif norm.method == "target" and norm.target <= 0:
+        yield Diagnostic(
+            "E242",
+            f"the target of `normalize target` must be above 0, not {norm.target:g}",
+            norm.span,
+            (
+                "a distance to target scores a value as its share of the target,"
+                " so 0 and below have no meaning",
+            ),
+        )
 
 
 def _unknown_method(field: str, value: str, allowed, span) -> Diagnostic:
