@@ -45,3 +45,20 @@ def test_run_prints_both_countries(cli):
     assert "United States" in outcome.output
     assert "China" in outcome.output
     assert "Research & Development" in outcome.output
+
+
+def test_the_table_rounds_as_expectations_do(cli, tmp_path):
+    """11.25 points show as 11.3 (half up, as published tables and `expect`
+    round), so a figure copied from the table into an `expect` line holds."""
+    (tmp_path / "d.csv").write_text("unit,x,y\nA,22.5,0\nB,0,0\n")
+    (tmp_path / "i.aix").write_text(
+        'index i "I" {\n  units { A B }\n  anchors worst 0 best 100\n'
+        '  source s { file "d.csv" }\n'
+        '  indicator x "X" { from s "x"  weight 50% }\n'
+        '  indicator y "Y" { from s "y"  weight 50% }\n'
+        "  expect x A 11.3 points\n}\n"
+    )
+    outcome = cli.invoke(main, ["run", str(tmp_path / "i.aix")])
+    assert outcome.exit_code == 0, outcome.output
+    row = next(line for line in outcome.output.splitlines() if "│ X " in line)
+    assert row.split("│")[3:5] == ["  22.5 ", "   11.3 "]

@@ -11,6 +11,7 @@ import polars as pl
 from rich.table import Table
 
 from ..results import Outcome, Results
+from .formulas import rounded
 
 FEW_UNITS = 6
 
@@ -97,7 +98,10 @@ def _rank(rank) -> str:
 
 
 def _number(value, decimals: int = 1) -> str:
-    return "n/a" if value is None else f"{value:.{decimals}f}"
+    """Rounded half up, as ``expect`` lines and published tables round."""
+    if value is None:
+        return "n/a"
+    return f"{rounded(value, decimals):.{decimals}f}"
 
 
 def outcomes(results: list[Outcome]) -> Table:
