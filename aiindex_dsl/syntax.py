@@ -220,7 +220,7 @@ def parse_tree(text: str, path: str = "<text>") -> lark.Tree:
 
 MAX_NESTING = 32
 MAX_NODES = 50_000
-MAX_EXPRESSION_DEPTH = 64
+MAX_EXPRESSION_DEPTH = 256
 MAX_YEARS = 1_000
 LIMITS = {
     "bytes": MAX_BYTES,
@@ -299,7 +299,8 @@ def _too_deep() -> tuple[str, str]:
 
 def _too_nested() -> tuple[str, str]:
     return (
-        f"the expression is nested more than {MAX_EXPRESSION_DEPTH} deep",
+        f"the expression is more than {MAX_EXPRESSION_DEPTH} operations deep"
+        " (each operator of a sum or product, and each function, counts one)",
         "split it into derived indicators of their own",
     )
 
