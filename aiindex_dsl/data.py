@@ -13,6 +13,9 @@ source's layout, into rows of (unit, year, series, value):
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,7 +201,8 @@ def schema(frame: pl.LazyFrame, source: Source) -> pl.Schema:
         raise _problem(
             source,
             "E403",
-            f"{path_of(source)} cannot be read: {_first_line(error)}",
+            f"{path_of(source)} cannot be read: "
+            f"{first_fault(source) or _first_line(error)}",
             "check the file's format",
         ) from None
     if key is not None:
@@ -229,6 +233,46 @@ def engine(index: Index) -> str:
 def unit_expr(source: Source) -> pl.Expr:
     """A source's unit codes as text, without surrounding blanks."""
     return pl.col(source.unit_column).cast(pl.String).str.strip_chars()
+
+
+def first_fault(source: Source) -> str | None:
+    """Where a file the reader refused first goes wrong, found by reading it
+    again with Python's own readers (only once it has failed): a CSV row with
+    more cells than the header, a JSON document or NDJSON line that does not
+    parse. None when they find nothing wrong."""
+    kind = format_of(source)
+    try:
+        text = path_of(source).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if kind in ("csv", "tsv"):
+        rows = csv.reader(io.StringIO(text), delimiter="\t" if kind == "tsv" else ",")
+        header = next(rows, [])
+        for number, row in enumerate(rows, start=2):
+            if len(row) > len(header):
+                return (
+                    f"row {number} has {len(row)} cells, "
+                    f"where the header names {len(header)}"
+                )
+        return None
+    if kind == "ndjson":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip() and not _is_object(line):
+                return f"line {number} is not a JSON object"
+        return None
+    if kind == "json":
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as fault:
+            return f"line {fault.lineno}, column {fault.colno}: {fault.msg}"
+    return None
+
+
+def _is_object(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except json.JSONDecodeError:
+        return False
 
 
 def _problem(source: Source, code: str, message: str, hint: str) -> AixError:

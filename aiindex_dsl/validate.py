@@ -914,5 +914,8 @@ def _unreadable(source: Source, error: Exception) -> AixError:
         hint = "save the file as UTF-8"
     elif "more fields" in reason:
         hint = "a row has more cells than the header has names: check its commas"
+    where = data.first_fault(source)
+    if where:
+        reason = where
     what = f"cannot be read as {data.format_of(source)}: {reason}"
     return _file_problem(source, "E403", what, hint)
