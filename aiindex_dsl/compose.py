@@ -23,6 +23,10 @@ Paths are relative to the file that writes them. Cycles and chains deeper than
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import os
+import re
 from pathlib import Path
 
 from . import data, paths
@@ -50,7 +54,7 @@ def load_file(path: str, chain: tuple[str, ...] = ()) -> Index:
     """Parse one ``.aix`` file and everything it extends or includes."""
     resolved = str(Path(path).resolve())
     if resolved in chain:
-        raise _cycle(path, chain)
+        raise _cycle(path, chain, "extends")
     if len(chain) >= MAX_DEPTH:
         raise AixError(
             [
@@ -86,8 +90,11 @@ def load_file(path: str, chain: tuple[str, ...] = ()) -> Index:
         parent_path = _relative(index.extends, path)
         root = paths.project_root(chain[0])
         where = f"the parent index {parent_path}"
-        paths.confine(parent_path, root, where, "E307", location=path)
-        index = extend(load_file(parent_path, chain), index)
+        written = _written_at(path, "extends", index.extends)
+        paths.confine(parent_path, root, where, "E307", written, location=path)
+        with _named_at(parent_path, written):
+            parent = load_file(parent_path, chain)
+        index = extend(parent, index)
     if len(chain) == 1:
         _confine_data(index, paths.project_root(path))
     return index
@@ -105,19 +112,79 @@ def _relative(target: str, base: str) -> str:
     return str(Path(base).parent / target)
 
 
-def _cycle(path: str, chain: tuple[str, ...]) -> AixError:
+def _cycle(path: str, chain: tuple[str, ...], keyword: str) -> AixError:
     names = " -> ".join(Path(p).name for p in chain + (path,))
+    naming = _shown(chain[-1])
     return AixError(
         [
             Diagnostic(
                 "E301",
                 f"definitions extend or include each other in a cycle: {names}",
-                None,
+                _written_at(naming, keyword, _named(path, naming)),
                 ("break the cycle by removing one `extends` or `include`",),
                 location=path,
             )
         ]
     )
+
+
+def _shown(resolved: str) -> str:
+    """A resolved path as the user would write it: relative to the working
+    folder when it lies inside it."""
+    relative = os.path.relpath(resolved)
+    return resolved if relative.startswith("..") else relative
+
+
+def _named(path: str, naming: str) -> str:
+    """``path`` as the file ``naming`` it may have written it: relative to it."""
+    try:
+        return os.path.relpath(Path(path).resolve(), Path(naming).parent)
+    except ValueError:
+        return path
+
+
+def _written_at(path: str, keyword: str, target: str) -> Span | None:
+    """Where the file ``path`` writes ``extends "target"`` or ``include
+    "target"`` (read again, for a message; None if it is not found as written)."""
+    pattern = re.compile(rf'\b{keyword}\s+("{re.escape(target)}")')
+    try:
+        lines = read_source(path).split("\n")
+    except AixError:
+        return None
+    for number, line in enumerate(lines, start=1):
+        found = pattern.search(line)
+        if found:
+            start, end = found.span(1)
+            return Span(
+                file=path,
+                line=number,
+                column=start + 1,
+                end_line=number,
+                end_column=end + 1,
+            )
+    return None
+
+
+def _naming(target: str, message: str) -> str:
+    return message if target in message else f"{target}: {message}"
+
+
+@contextlib.contextmanager
+def _named_at(target: str, written: Span | None):
+    """Show a problem with the file ``target`` itself (missing, a folder,
+    unreadable: no place inside it) at the statement that names it."""
+    try:
+        yield
+    except AixError as error:
+        if written is None:
+            raise
+        moved = [
+            dataclasses.replace(d, message=_naming(target, d.message), span=written)
+            if d.span is None and d.location == target
+            else d
+            for d in error.diagnostics
+        ]
+        raise AixError(moved) from None
 
 
 def _with_includes(index: Index, chain: tuple[str, ...]) -> Index:
@@ -132,8 +199,10 @@ def _with_includes(index: Index, chain: tuple[str, ...]) -> Index:
     for included in index.includes:
         target = _relative(included, index.path)
         where = f"the included file {target}"
-        paths.confine(target, root, where, "E307", location=index.path)
-        catalogue = _load_catalogue(target, chain)
+        written = _written_at(index.path, "include", included)
+        paths.confine(target, root, where, "E307", written, location=index.path)
+        with _named_at(target, written):
+            catalogue = _load_catalogue(target, chain)
         update["sources"] = list(catalogue.sources) + update["sources"]
         update["variables"] = list(catalogue.variables) + update["variables"]
         update["units"] = list(catalogue.units) + update["units"]
@@ -143,7 +212,7 @@ def _with_includes(index: Index, chain: tuple[str, ...]) -> Index:
 def _load_catalogue(path: str, chain: tuple[str, ...]) -> Catalogue:
     resolved = str(Path(path).resolve())
     if resolved in chain:
-        raise _cycle(path, chain)
+        raise _cycle(path, chain, "include")
     with collector_paused():
         built = parse(read_source(path), path)
     if isinstance(built, Index):
