@@ -398,7 +398,8 @@ class Builder:
 
     def scale(self, children):
         _, low, _, high = children
-        return Statement("scale", Scale(low=low, high=high), self.span(children))
+        span = self.span(children)
+        return Statement("scale", Scale(low=low, high=high, span=span), span)
 
     def years(self, children):
         return Statement("years", children[1].value, self.span(children))

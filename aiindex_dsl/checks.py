@@ -598,7 +598,7 @@ def header(index: Index) -> Iterator[Diagnostic]:
         yield Diagnostic(
             "E238",
             f"the scale runs from {index.scale.low:g} to {index.scale.high:g}",
-            index.span,
+            index.scale.span or index.span,
             ("the top of the scale must be above the bottom",),
         )
     if not index.units and index.units_from is None:

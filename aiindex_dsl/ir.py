@@ -315,6 +315,7 @@ class Scale(Model):
 
     low: float = 0.0
     high: float = 100.0
+    span: Span | None = None
 
 
 class Index(Model):
