@@ -167,7 +167,24 @@ def _unknown_functions(node: Node) -> Iterator[Diagnostic]:
 
 def unknown_units(index: Index) -> Iterator[Diagnostic]:
     """Groups and expectations that name units the index does not have."""
+    if index.units_from is not None:
+        return  # the units are known once their file is read (see compile.units)
     codes = [u.code for u in index.units] + [g.code for g in index.groups]
+    known = set(codes)
+    yield from unknown_members(index, codes)
+    for expectation in index.expectations:
+        if expectation.unit not in known:
+            yield Diagnostic(
+                "E216",
+                f"the expectation names unit `{expectation.unit}`, which the "
+                "index does not have",
+                expectation.span,
+                did_you_mean(expectation.unit, codes),
+            )
+
+
+def unknown_members(index: Index, codes: list[str]) -> Iterator[Diagnostic]:
+    """Groups that list a member not among the unit ``codes``."""
     known = set(codes)
     for group in index.groups:
         for member in group.members:
@@ -179,17 +196,6 @@ def unknown_units(index: Index) -> Iterator[Diagnostic]:
                     did_you_mean(member, codes)
                     or (f"declare it in `units`, e.g. `units {{ {member} }}`",),
                 )
-    if index.units_from is not None:
-        return
-    for expectation in index.expectations:
-        if expectation.unit not in known:
-            yield Diagnostic(
-                "E216",
-                f"the expectation names unit `{expectation.unit}`, which the "
-                "index does not have",
-                expectation.span,
-                did_you_mean(expectation.unit, codes),
-            )
 
 
 def unknown_nodes(index: Index) -> Iterator[Diagnostic]:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import polars as pl
 
 from . import data, validate
+from .checks import unknown_members
+from .diagnostics import AixError
 from .ir import Index
 from .resolve import Resolved, resolve
 from .steps.aggregate import parents, with_shares
@@ -61,9 +63,13 @@ def units(index: Index) -> pl.DataFrame:
         pl.col(spec.code_column).cast(pl.String).str.strip_chars().alias("unit"),
         pl.col(name_column).cast(pl.String).alias("name"),
     )
-    return pl.concat([listed, read.collect()]).unique(
+    table = pl.concat([listed, read.collect()]).unique(
         "unit", keep="first", maintain_order=True
     )
+    problems = list(unknown_members(index, table["unit"].drop_nulls().to_list()))
+    if problems:
+        raise AixError(problems)
+    return table
 
 
 def years(index: Index, raw: pl.LazyFrame) -> pl.LazyFrame:

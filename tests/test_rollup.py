@@ -97,3 +97,28 @@ def test_weighted_mean_without_a_variable_is_refused(tmp_path):
         index(tmp_path, "A B", groups, 'variable gdp from p "gdp"')
     assert error.value.diagnostics[0].code == "E251"
     assert "gdp" in " ".join(error.value.diagnostics[0].hints)
+
+
+def test_members_may_come_from_a_units_file(tmp_path):
+    """With `units from`, a group's members are checked once the file is read."""
+    (tmp_path / "p.csv").write_text(DATA)
+    (tmp_path / "u.csv").write_text("code,name\nA,Alpha\nB,Beta\n")
+
+    def load(members: str):
+        (tmp_path / "t.aix").write_text(
+            'index t {\n  years 2023\n  units from u code "code" name "name"\n'
+            f"  group H {{ members {members} rollup mean }}\n"
+            '  source u { file "u.csv" }\n'
+            '  source p { file "p.csv" year column "year" }\n'
+            '  indicator rd { from p "rd" anchors worst 0 best 10 }\n}\n'
+        )
+        return aiindex_dsl.load(str(tmp_path / "t.aix"))
+
+    assert raw(load("A B").run(), "rd", "H") == pytest.approx(3.0)
+    with pytest.raises(AixError) as raised:
+        load("A X").run()
+    (problem,) = raised.value.diagnostics
+    assert (problem.code, problem.message) == (
+        "E215",
+        "group `H` lists `X`, which is not a unit",
+    )
