@@ -3,6 +3,11 @@
 With a few units (a country comparison) the dimensions are rows and each unit
 has a score and a points column, as in the paper's national table; with many
 units, units are rows in rank order.
+
+The table is for reading: it shows at most :data:`MAX_ROWS` rows and
+:data:`MAX_COLUMNS` dimension columns, and says how many it leaves out (``-o``
+writes every score). An index of thousands of top-level indicators would
+otherwise take longer to draw than to compute.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from rich.table import Table
 from ..results import Outcome, Results
 
 FEW_UNITS = 6
+MAX_ROWS = 500
+MAX_COLUMNS = 20
 
 
 def summary(results: Results, year) -> Table:
@@ -55,13 +62,17 @@ def _by_dimension(rows, units, results, title) -> Table:
         table.add_column(f"{unit['name']}\npoints", justify="right")
     labels = _labels(results)
     decimals = digits(results)
+    nodes = rows.select("node", "order", "weight").unique().sort("order")
+    if nodes.height > MAX_ROWS:
+        table.caption = _left_out(f"{MAX_ROWS:,} of {nodes.height:,} rows")
+        nodes = nodes.head(MAX_ROWS)
+    shown = rows.filter(pl.col("node").is_in(nodes["node"].implode()))
     cells = {
         (node, unit): (score, points)
-        for node, unit, score, points in rows.select(
+        for node, unit, score, points in shown.select(
             "node", "unit", "score", "points"
         ).iter_rows()
     }
-    nodes = rows.select("node", "order", "weight").unique().sort("order")
     for node, order, weight in nodes.iter_rows():
         row = [labels[node], f"{weight * 100:.0f}%"]
         for unit in units["unit"]:
@@ -81,6 +92,15 @@ def _by_unit(rows, units, results, title) -> Table:
     table.add_column("rank", justify="right")
     table.add_column("unit")
     nodes = rows.select("node", "order").unique().sort("order")["node"].to_list()
+    left_out = []
+    if units.height > MAX_ROWS:
+        left_out.append(f"the first {MAX_ROWS:,} of {units.height:,} units")
+        units = units.head(MAX_ROWS)
+    if len(nodes) > MAX_COLUMNS:
+        left_out.append(f"{MAX_COLUMNS} of {len(nodes):,} columns of scores")
+        nodes = nodes[:MAX_COLUMNS]
+    if left_out:
+        table.caption = _left_out(" and ".join(left_out))
     labels = _labels(results)
     for node in nodes:
         table.add_column(labels[node], justify="right")
@@ -95,6 +115,11 @@ def _by_unit(rows, units, results, title) -> Table:
             *[_number(scores.get(node), decimals) for node in nodes],
         )
     return table
+
+
+def _left_out(shown: str) -> str:
+    """The caption of a table that leaves rows or columns out."""
+    return f"{shown} shown; -o writes every score"
 
 
 def _rank(rank) -> str:
