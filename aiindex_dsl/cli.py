@@ -151,16 +151,15 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
     if year is not None:
         _require_year(year, years)
         results = results.for_year(year)
+        years = [year]
     console = _console()
-    tables = summary(results)
-    if len(tables) > 1:
+    if len(years) > 1:
         console.print(
-            f"{len(tables)} years scored; the table shows {years[-1]} "
+            f"{len(years)} years scored; the table shows {years[-1]} "
             "(choose another with --year; -o writes them all)"
         )
-        tables = tables[-1:]
-    for table in tables:
-        console.print(table)
+    if years:
+        console.print(summary(results, years[-1]))
     checked = results.expectations()
     if checked:
         console.print(outcomes(checked))

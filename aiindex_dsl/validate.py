@@ -117,7 +117,9 @@ def _by_source(index: Index) -> list[tuple[Source, list[data.Request]]]:
 def read_cells(source: Source, wanted: list[data.Request], index: Index):
     """The cells the requests read from one source with their row, as read
     (``text``) and as numbers: a function that returns them as a LazyFrame
-    (built only when needed: a wide file's lean table is read otherwise)."""
+    (built only when needed: a wide file's lean table is read otherwise).
+    A wide file's cells are those of each column read, without the series
+    that read it: the text of a cell is needed only for a message."""
     _file_itself(source)
     frame = data.scan(source)
     names = data.columns(frame, source)
@@ -156,19 +158,21 @@ def lean_cells(source: Source, wanted, index: Index, cells, units, typed=None):
         return _lean(cells(), key)
     names = data.columns(frame, source)
     dtypes = dtypes or data.schema(frame, source)
+    year = None
     if source.layout == "wide_by_year":
         parts = [
-            (r.series, column, _year_literal(year))
+            (r.series, column, column_year)
             for r in wanted
-            for year, column in _years_of(r, names).items()
-            if not index.years or year in index.years
+            for column_year, column in _years_of(r, names).items()
+            if not index.years or column_year in index.years
         ]
     else:
         year = _year(source, index, dtypes)
-        parts = [(r.series, r.ref.selector, year) for r in wanted]
+        parts = [(r.series, r.ref.selector, None) for r in wanted]
     if not parts:
         return _lean(cells(), key)
-    return _wide_lean(frame, source, parts, dtypes, data.series_type(index), key)
+    kind = data.series_type(index)
+    return _wide_lean(frame, source, parts, dtypes, kind, key, year)
 
 
 def _collect_lean(source: Source, cells, wanted, index: Index, units) -> pl.DataFrame:
@@ -189,48 +193,93 @@ def _collect_lean(source: Source, cells, wanted, index: Index, units) -> pl.Data
     return _collect_all([query], [(source, cells, wanted)], index)[0]
 
 
-def _wide_lean(frame, source, parts, dtypes, kind: pl.Enum, key) -> pl.LazyFrame:
-    structs = []
-    for k, (_, column, year) in enumerate(parts):
-        number = _number(column, dtypes.get(column), source)
-        fields = {
-            "value": number["value"],
-            "number_bad": _number_bad(number["value"], number["missing"]),
-            "year": year["year"],
-            "year_bad": year["year_bad"],
-        }
-        structs.append(pl.struct(**fields).alias(f"__{k}"))
-    table = frame.select(
-        pl.col("__row").cast(pl.UInt32).alias("row"),
-        data.unit_expr(source).alias("unit"),
-        *structs,
+def _wide_lean(
+    frame, source, parts, dtypes, kind: pl.Enum, key, year=None
+) -> pl.LazyFrame:
+    """A wide file's cells, one per series and row, in the order of ``parts``
+    and then of the rows. ``parts``: the (series, column, year) read, the
+    year being that of a ``wide_by_year`` column; ``year``: the year of each
+    row (see :func:`_year`) in the ``wide`` layout. Each column's cells are
+    parsed once (see :func:`_long_columns`) and joined by the series that
+    read it."""
+    columns = list(dict.fromkeys(column for _, column, _ in parts))
+    place = {column: i for i, column in enumerate(columns)}
+    read = {
+        "place": pl.Series([place[c] for _, c, _ in parts], dtype=pl.UInt32),
+        "series": pl.Series([s for s, _, _ in parts], dtype=kind),
+        "column": pl.Series([c for _, c, _ in parts], dtype=pl.Categorical),
+    }
+    if year is None:
+        read |= _column_years([y for _, _, y in parts])
+    cells = _long_columns(frame, source, columns, dtypes, year)
+    # Each series' cells in the order of the rows, as a column holds them.
+    long = pl.LazyFrame(read).join(
+        cells, on="place", how="inner", maintain_order="left_right"
     )
-    table = table.with_columns(
-        key(pl.col("unit"), pl.col("__0").struct.field("year")).alias("key")
-    )
-    long = table.unpivot(
-        index=["row", "unit", "key"], variable_name="__k", value_name="__cell"
-    ).unnest("__cell")
-    # Column by column, each in the file's order, as the cells are.
-    part = pl.col("__k").str.slice(2).cast(pl.UInt32)
-    long = long.sort(part, "row")
-    series = {f"__{k}": s for k, (s, _, _) in enumerate(parts)}
-    columns = {f"__{k}": c for k, (_, c, _) in enumerate(parts)}
     return long.select(
-        "row",
+        pl.col("row").cast(pl.UInt32),
         "unit",
         "year",
-        pl.col("__k").replace_strict(series, return_dtype=kind).alias("series"),
-        pl.col("__k")
-        .replace_strict(columns, return_dtype=pl.String)
-        .cast(pl.Categorical)
-        .alias("column"),
+        "series",
+        "column",
         pl.lit(source.id).cast(pl.Categorical).alias("source"),
         "value",
         "year_bad",
-        "number_bad",
-        "key",
+        _number_bad(pl.col("value"), pl.col("missing")).alias("number_bad"),
+        key(pl.col("unit"), pl.col("year")).alias("key"),
     )
+
+
+def _column_years(years: list[int | None]) -> dict[str, pl.Series]:
+    """``year_text``, ``year_bad`` and ``year`` of ``wide_by_year`` columns,
+    from the years their names hold."""
+    return {
+        "year_text": pl.Series([str(y) for y in years], dtype=pl.String),
+        "year_bad": pl.repeat(False, len(years), eager=True),
+        "year": pl.Series(years, dtype=pl.Int64),
+    }
+
+
+def _long_columns(frame, source, columns, dtypes, year=None) -> pl.LazyFrame:
+    """The cells of a wide file's ``columns``, long: one per row and column,
+    each column once however many series read it. Each holds its row, unit,
+    the year fields of its row (``year``: see :func:`_year`; none in the
+    ``wide_by_year`` layout), the place of its column in ``columns``, and its
+    text, value and whether it is missing (see :func:`_number`).
+
+    The columns of numbers and those of text are turned long apart, and each
+    long column is parsed by one expression: the work grows with the cells,
+    not with the columns times the rows."""
+    year = year or {}
+    index = ["row", "unit", *year]
+    rows = frame.select(
+        pl.col("__row").alias("row"),
+        data.unit_expr(source).alias("unit"),
+        *(expr.alias(name) for name, expr in year.items()),
+        *(pl.col(column).alias(f"__{i}") for i, column in enumerate(columns)),
+    )
+    numeric = [_is_numeric(dtypes.get(column)) for column in columns]
+    parts = []
+    for dtype, wanted in ((pl.Float64, True), (pl.String, False)):
+        names = [f"__{i}" for i, n in enumerate(numeric) if n == wanted]
+        if not names:
+            continue
+        long = rows.select(*index, pl.col(names).cast(dtype)).unpivot(
+            on=names, index=index, variable_name="place", value_name="cell"
+        )
+        parts.append(
+            long.select(
+                *index,
+                pl.col("place").str.slice(2).cast(pl.UInt32),
+                **_number(pl.col("cell"), dtype, source),
+            )
+        )
+    return pl.concat(parts)
+
+
+def _is_numeric(dtype) -> bool:
+    """Whether a column of this type is read as numbers (else as text)."""
+    return dtype is not None and dtype.is_numeric()
 
 
 def _collect(query: pl.LazyFrame, source: Source) -> pl.DataFrame:
@@ -309,21 +358,20 @@ def _parts(frame, source, wanted, names, index) -> list[pl.LazyFrame]:
     dtypes = data.schema(frame, source)
     if source.layout == "long":
         return [_long_cells(frame, source, wanted, index, dtypes)]
-    kind = data.series_type(index)
     if source.layout == "wide_by_year":
-        return [
-            _cells(
-                frame, source, pl.lit(r.series, kind), column, _year_literal(y), dtypes
-            )
+        years = {
+            column: y
             for r in wanted
             for y, column in _years_of(r, names).items()
             if not index.years or y in index.years
-        ]
-    year = _year(source, index, dtypes)
-    return [
-        _cells(frame, source, pl.lit(r.series, kind), r.ref.selector, year, dtypes)
-        for r in wanted
-    ]
+        }
+        year = None
+    else:
+        years = {r.ref.selector: None for r in wanted}
+        year = _year(source, index, dtypes)
+    if not years:
+        return []
+    return [_wide_cells(frame, source, years, dtypes, data.series_type(index), year)]
 
 
 def _years_of(request: data.Request, names: Iterable[str]) -> dict[int, str]:
@@ -375,20 +423,21 @@ def _year_parsed(text: pl.Expr) -> dict[str, pl.Expr]:
     }
 
 
-def _number(column: str, dtype, source: Source) -> dict[str, pl.Expr]:
-    """``text``, ``value`` and ``missing`` of a column's cells. A column the
-    file stores as numbers is cast (its text is formatted only for infinite
-    values, the one fault it can have); text is parsed."""
-    if dtype is not None and dtype.is_numeric():
-        number = pl.col(column).cast(pl.Float64)
+def _number(cell: pl.Expr, dtype, source: Source) -> dict[str, pl.Expr]:
+    """``text``, ``value`` and ``missing`` of a column's cells, of type
+    ``dtype``. A column the file stores as numbers is cast (its text is
+    formatted only for infinite values, the one fault it can have); text is
+    parsed."""
+    if _is_numeric(dtype):
+        number = cell.cast(pl.Float64)
         missing = number.is_null() | number.is_nan()
         return {
-            "text": pl.when(number.is_infinite()).then(pl.col(column).cast(pl.String)),
+            "text": pl.when(number.is_infinite()).then(cell.cast(pl.String)),
             "value": pl.when(missing).then(None).otherwise(number),
             "missing": missing,
         }
     markers = list(dict.fromkeys(data.DEFAULT_MISSING + source.missing))
-    text = pl.col(column).cast(pl.String)
+    text = cell.cast(pl.String)
     stripped = text.str.strip_chars()
     missing = stripped.is_null() | stripped.is_in(markers)
     value = pl.when(missing).then(None).otherwise(stripped)
@@ -399,16 +448,28 @@ def _number(column: str, dtype, source: Source) -> dict[str, pl.Expr]:
     }
 
 
-def _cells(frame, source, series: pl.Expr, column: str, year, dtypes) -> pl.LazyFrame:
-    return frame.select(
-        pl.col("__row").cast(pl.Int64).alias("row"),
-        data.unit_expr(source).alias("unit"),
-        series.alias("series"),
-        pl.lit(column).alias("column"),
-        pl.lit(None, pl.UInt64).alias("code"),
-        **year,
-        **_number(column, dtypes.get(column), source),
-    ).select(PARSED)
+def _wide_cells(frame, source, years, dtypes, kind, year) -> pl.LazyFrame:
+    """The cells of a wide file's columns (``years``: each column read and,
+    in the ``wide_by_year`` layout, its year), each column once: they carry
+    no series, only their column."""
+    columns = list(years)
+    read = {
+        "place": pl.Series(range(len(columns)), dtype=pl.UInt32),
+        "column": pl.Series(columns, dtype=pl.String),
+    }
+    if year is None:
+        read |= _column_years(list(years.values()))
+    cells = _long_columns(frame, source, columns, dtypes, year)
+    return (
+        pl.LazyFrame(read)
+        .join(cells, on="place", how="inner", maintain_order="left_right")
+        .with_columns(
+            pl.col("row").cast(pl.Int64),
+            pl.lit(None, kind).alias("series"),
+            pl.lit(None, pl.UInt64).alias("code"),
+        )
+        .select(PARSED)
+    )
 
 
 def _long_cells(frame, source, wanted, index, dtypes) -> pl.LazyFrame:
@@ -425,7 +486,7 @@ def _long_cells(frame, source, wanted, index, dtypes) -> pl.LazyFrame:
         pl.lit(source.value_column).alias("column"),
         _place(code, pl.Enum(read)).alias("code"),
         **_year(source, index, dtypes),
-        **_number(source.value_column, dtypes.get(source.value_column), source),
+        **_number(pl.col(source.value_column), dtypes.get(source.value_column), source),
     )
     # Computed from the column, not from the same expression again.
     return cells.with_columns(series=pl.lit(series).gather(pl.col("code"))).select(
@@ -553,7 +614,7 @@ def _check_values(index: Index, sources, units: Sequence[str]) -> pl.DataFrame:
     repeated = [
         _duplicates(_good(table).select(VALUES).lazy().filter(scope))
         for (source, _, wanted), table in zip(sources, tables, strict=True)
-        if not _keys_sorted(table)
+        if not _keys_sorted(table, source)
     ]
     outside, found, years, clipped, *repeated = pl.collect_all(
         [
@@ -640,14 +701,19 @@ def _place(text: pl.Expr, values: pl.Enum) -> pl.Expr:
     return text.cast(values, strict=False).to_physical().cast(pl.UInt64)
 
 
-def _keys_sorted(table: pl.DataFrame) -> bool:
+def _keys_sorted(table: pl.DataFrame, source: Source) -> bool:
     """Whether the keys of one source's rows (see :class:`RowKey`) come in
     strictly increasing order. The cells of a wide file repeat its rows once
-    per column: the first column's are enough."""
+    per series and column read: those of the first are enough."""
     if table.height == 0:
         return True
-    first = table["column"][0]
-    keys = table.filter(pl.col("column") == first)["key"].drop_nulls()
+    keys = table["key"]
+    if source.layout != "long":
+        first = (pl.col("series") == table["series"][0]) & (
+            pl.col("column") == table["column"][0]
+        )
+        keys = table.filter(first)["key"]
+    keys = keys.drop_nulls()
     return keys.len() < 2 or bool((keys.slice(1) > keys.slice(0, keys.len() - 1)).all())
 
 

@@ -193,6 +193,41 @@ def test_aix_run_writes_results(scratch, cli, option, suffix):
         )
 
 
+def _shared_column_index(indicators: int) -> str:
+    """An index of ``indicators`` indicators that all read the column ``a``."""
+    lines = [f'  indicator i{k} {{ from d "a" }}' for k in range(indicators)]
+    body = "\n".join(lines)
+    return (
+        'index t "Test" {\n  years 2020 2021\n  units { A B C }\n  normalize none\n'
+        f'  source d {{ file "d.csv" year column "year" }}\n{body}\n}}\n'
+    )
+
+
+SHARED = "unit,year,a\nA,2020,1\nB,2020,2\nC,2020,3\nA,2021,4\nB,2021,\nC,2021,6\n"
+
+
+def test_indicators_that_read_one_column_each_get_its_values(scratch):
+    results = scratch.run(_shared_column_index(30), {"d.csv": SHARED})
+    rows = results.steps().filter(pl.col("year") == 2021).sort("node", "unit")
+    assert rows.height == 30 * 3
+    for node in ("i0", "i17", "i29"):
+        raw = rows.filter(pl.col("node") == node)["raw"].to_list()
+        assert raw == [4.0, None, 6.0]
+
+
+def test_aix_run_shows_at_most_500_rows_and_writes_them_all(scratch, cli):
+    from aiindex_dsl.cli import main
+
+    path = scratch.write(_shared_column_index(600), {"d.csv": SHARED})
+    out = path.parent / "out.csv"
+    outcome = cli.invoke(main, ["run", str(path), "-o", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "500 of 601 rows shown; -o writes every score" in outcome.output
+    assert "│ i498 " in outcome.output
+    assert "│ i499 " not in outcome.output
+    assert pl.read_csv(out).height == 2 * 601 * 3
+
+
 def test_aix_plan_prints_one_plan(scratch, cli):
     from aiindex_dsl.cli import main
 

@@ -3,6 +3,11 @@
 With a few units (a country comparison) the dimensions are rows and each unit
 has a score and a points column, as in the paper's national table; with many
 units, units are rows in rank order.
+
+The table is for reading: it shows at most :data:`MAX_ROWS` rows and
+:data:`MAX_COLUMNS` dimension columns, and says how many it leaves out (``-o``
+writes every score). An index of thousands of top-level indicators would
+otherwise take longer to draw than to compute.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ from ..results import Outcome, Results
 from .formulas import rounded
 
 FEW_UNITS = 6
+MAX_ROWS = 500
+MAX_COLUMNS = 20
 
 
-def summary(results: Results) -> list[Table]:
-    """One table per year of the results."""
-    rows = results.summary_rows()
-    years = rows["year"].unique(maintain_order=True).to_list()
-    return [_year_table(rows, results, year) for year in years]
+def summary(results: Results, year) -> Table:
+    """The table of one year of the results (``None``: the rows without a
+    year)."""
+    return _year_table(results.summary_rows(), results, year)
 
 
 def digits(results: Results) -> int:
@@ -40,11 +46,12 @@ def _year_table(rows: pl.DataFrame, results: Results, year) -> Table:
     return _by_unit(rows, units, results, title)
 
 
-def _label(results: Results, node: str) -> str:
-    ir_node = results.index.node(node)
-    if ir_node is results.index.root:
-        return "Composite"
-    return ir_node.title or node
+def _labels(results: Results) -> dict[str, str]:
+    """Each node's label in the table: its title, else its id; the root's is
+    ``Composite``."""
+    root = results.index.root
+    labels = {node.id: node.title or node.id for node in root.walk()}
+    return labels | {root.id: "Composite"}
 
 
 def _by_dimension(rows, units, results, title) -> Table:
@@ -54,18 +61,25 @@ def _by_dimension(rows, units, results, title) -> Table:
     for unit in units.iter_rows(named=True):
         table.add_column(f"{unit['name']}\nscore", justify="right")
         table.add_column(f"{unit['name']}\npoints", justify="right")
+    labels = _labels(results)
+    decimals = digits(results)
     nodes = rows.select("node", "order", "weight").unique().sort("order")
-    for node in nodes.iter_rows(named=True):
-        cells = [_label(results, node["node"]), f"{node['weight'] * 100:.0f}%"]
+    if nodes.height > MAX_ROWS:
+        table.caption = _left_out(f"{MAX_ROWS:,} of {nodes.height:,} rows")
+        nodes = nodes.head(MAX_ROWS)
+    shown = rows.filter(pl.col("node").is_in(nodes["node"].implode()))
+    cells = {
+        (node, unit): (score, points)
+        for node, unit, score, points in shown.select(
+            "node", "unit", "score", "points"
+        ).iter_rows()
+    }
+    for node, order, weight in nodes.iter_rows():
+        row = [labels[node], f"{weight * 100:.0f}%"]
         for unit in units["unit"]:
-            cell = rows.filter(
-                (pl.col("node") == node["node"]) & (pl.col("unit") == unit)
-            )
-            cells += [
-                _number(cell["score"][0], digits(results)),
-                _number(cell["points"][0], digits(results)),
-            ]
-        table.add_row(*cells, end_section=node["order"] == 0)
+            score, points = cells.get((node, unit), (None, None))
+            row += [_number(score, decimals), _number(points, decimals)]
+        table.add_row(*row, end_section=order == 0)
     table.add_row(
         "rank",
         "",
@@ -79,8 +93,19 @@ def _by_unit(rows, units, results, title) -> Table:
     table.add_column("rank", justify="right")
     table.add_column("unit")
     nodes = rows.select("node", "order").unique().sort("order")["node"].to_list()
+    left_out = []
+    if units.height > MAX_ROWS:
+        left_out.append(f"the first {MAX_ROWS:,} of {units.height:,} units")
+        units = units.head(MAX_ROWS)
+    if len(nodes) > MAX_COLUMNS:
+        left_out.append(f"{MAX_COLUMNS} of {len(nodes):,} columns of scores")
+        nodes = nodes[:MAX_COLUMNS]
+    if left_out:
+        table.caption = _left_out(" and ".join(left_out))
+    labels = _labels(results)
     for node in nodes:
-        table.add_column(_label(results, node), justify="right")
+        table.add_column(labels[node], justify="right")
+    decimals = digits(results)
     by_unit = rows.partition_by("unit", as_dict=True, maintain_order=True)
     for unit in units.iter_rows(named=True):
         cells = by_unit[(unit["unit"],)]
@@ -88,9 +113,14 @@ def _by_unit(rows, units, results, title) -> Table:
         table.add_row(
             _rank(unit["rank"]),
             f"{unit['name']} ({unit['unit']})",
-            *[_number(scores.get(node), digits(results)) for node in nodes],
+            *[_number(scores.get(node), decimals) for node in nodes],
         )
     return table
+
+
+def _left_out(shown: str) -> str:
+    """The caption of a table that leaves rows or columns out."""
+    return f"{shown} shown; -o writes every score"
 
 
 def _rank(rank) -> str:
