@@ -110,13 +110,28 @@ def check_command(files: tuple[str, ...], format: str) -> None:
         try:
             load(file)
         except AixError as error:
-            problems.extend(error.diagnostics)
+            problems.extend(_catalogue_problems(file, error))
     if problems:
         raise AixError(problems)
     if format == "json":
         click.echo(render_json([]))
     else:
         click.echo(f"{counted(len(files), 'file')} checked: no problems")
+
+
+def _catalogue_problems(file: str, error: AixError) -> list:
+    """The problems of ``file``: those of ``error``, unless it only says the
+    file holds no index, when the file is checked as a catalogue of sources
+    (the files ``include`` reads)."""
+    from .compose import load_catalogue
+
+    if [d.code for d in error.diagnostics] != ["E303"]:
+        return error.diagnostics
+    try:
+        load_catalogue(file)
+    except AixError as inner:
+        return inner.diagnostics
+    return []
 
 
 @main.command(name="run")

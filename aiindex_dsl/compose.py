@@ -209,6 +209,11 @@ def _with_includes(index: Index, chain: tuple[str, ...]) -> Index:
     return index.model_copy(update={k: tuple(v) for k, v in update.items()})
 
 
+def load_catalogue(path: str) -> Catalogue:
+    """Parse a catalogue of sources (a file for ``include``) on its own."""
+    return _load_catalogue(path, ())
+
+
 def _load_catalogue(path: str, chain: tuple[str, ...]) -> Catalogue:
     resolved = str(Path(path).resolve())
     if resolved in chain:

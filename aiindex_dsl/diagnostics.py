@@ -80,7 +80,11 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
     >>> did_you_mean("patnets", ["patents", "papers"])
     ('did you mean `patents`?',)
     """
-    matches = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    candidates = list(candidates)
+    # Codes differ in case more often than in letters (`u3` for `U3`).
+    matches = [c for c in candidates if c.lower() == name.lower() and c != name]
+    matches += difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    matches = list(dict.fromkeys(matches))[:3]
     if not matches:
         return ()
     names = " or ".join(f"`{m}`" for m in matches)

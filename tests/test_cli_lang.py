@@ -122,3 +122,26 @@ def test_shipped_definitions_are_in_canonical_layout(cli, root, monkeypatch):
     )
     result = cli.invoke(main, ["fmt", "--check", *shipped])
     assert result.exit_code == 0, result.output
+
+
+def test_check_of_a_catalogue_checks_it_as_a_catalogue(cli, tmp_path):
+    catalogue = tmp_path / "sources.aix"
+    catalogue.write_text('source s "S" { file "s.csv" }\n', encoding="utf-8")
+    clean = cli.invoke(main, ["check", str(catalogue)])
+    assert clean.exit_code == 0
+    assert "1 file checked: no problems" in clean.output
+    catalogue.write_text('source s "S" { file "s.csv" \n', encoding="utf-8")
+    broken = cli.invoke(main, ["check", str(catalogue)])
+    assert broken.exit_code == 1
+    assert "error[E1" in broken.stderr
+
+
+def test_an_unknown_unit_is_matched_whatever_its_case(cli, tmp_path):
+    (tmp_path / "g.aix").write_text(
+        "index g {\n  units { U1 U2 U3 }\n  group G { members U1 u3 }\n"
+        '  source s { file "s.csv" }\n  indicator x { from s "x" }\n}\n',
+        encoding="utf-8",
+    )
+    outcome = cli.invoke(main, ["check", str(tmp_path / "g.aix")])
+    assert outcome.exit_code == 1
+    assert "did you mean `U3`?" in outcome.stderr
