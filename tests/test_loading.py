@@ -241,3 +241,11 @@ def test_aix_plan_prints_one_plan(scratch, cli):
     # once), and groups the indicators into their dimensions.
     assert 'DF ["unit", "year", "series", "value"]' in outcome.output
     assert "AGGREGATE" in outcome.output
+
+
+def test_a_unit_without_values_has_no_shares_rather_than_nan(scratch):
+    results = run(scratch, {"d.csv": "unit,x,y\nA,1,2\nB,,\n"}, "d.csv")
+    rows = results.long.filter((pl.col("unit") == "B") & (pl.col("node") != "t"))
+    for column in ("score", "share", "effective_share", "points"):
+        assert rows[column].null_count() == rows.height, column
+        assert not rows[column].is_nan().any(), column

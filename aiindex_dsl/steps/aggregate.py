@@ -221,9 +221,10 @@ def with_shares(
 
 def _share() -> pl.Expr:
     """A node's weight within its parent, renormalized over the children that
-    have a score for that unit and year."""
+    have a score for that unit and year; missing when none of them has."""
     w = pl.when(pl.col("score").is_not_null()).then(pl.col("weight"))
-    return w.fill_null(0.0) / pl.col("siblings")
+    siblings = pl.col("siblings")
+    return pl.when(siblings > 0).then(w.fill_null(0.0) / siblings)
 
 
 # The most units and years an undefined score's message lists.
