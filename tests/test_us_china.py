@@ -45,6 +45,16 @@ def test_run_prints_both_countries(cli):
     assert "United States" in outcome.output
     assert "China" in outcome.output
     assert "Research & Development" in outcome.output
+    # The US has no value for one indicator of weight 3.3%: the table says so.
+    coverage = next(r for r in outcome.output.splitlines() if "coverage" in r)
+    assert [c.strip() for c in coverage.split("│")[1:-1]] == [
+        "coverage",
+        "",
+        "96.7%",
+        "",
+        "100%",
+        "",
+    ]
 
 
 def test_the_table_rounds_as_expectations_do(cli, tmp_path):

@@ -85,6 +85,15 @@ def _by_dimension(rows, units, results, title) -> Table:
         "",
         *[x for u in units.iter_rows(named=True) for x in (_rank(u["rank"]), "")],
     )
+    table.add_row(
+        "coverage",
+        "",
+        *[
+            x
+            for u in units.iter_rows(named=True)
+            for x in (_coverage(u["coverage"]), "")
+        ],
+    )
     return table
 
 
@@ -105,6 +114,7 @@ def _by_unit(rows, units, results, title) -> Table:
     labels = _labels(results)
     for node in nodes:
         table.add_column(labels[node], justify="right")
+    table.add_column("coverage", justify="right")
     decimals = digits(results)
     by_unit = rows.partition_by("unit", as_dict=True, maintain_order=True)
     for unit in units.iter_rows(named=True):
@@ -114,8 +124,18 @@ def _by_unit(rows, units, results, title) -> Table:
             _rank(unit["rank"]),
             f"{unit['name']} ({unit['unit']})",
             *[_number(scores.get(node), decimals) for node in nodes],
+            _coverage(unit["coverage"]),
         )
     return table
+
+
+def _coverage(coverage) -> str:
+    """The share of the composite's weight backed by observed data: below
+    100% some of the unit's values are missing or imputed."""
+    if coverage is None:
+        return "-"
+    percent = rounded(coverage * 100, 1)
+    return "100%" if percent >= 100 else f"{percent:.1f}%"
 
 
 def _left_out(shown: str) -> str:
