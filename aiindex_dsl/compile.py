@@ -51,21 +51,10 @@ def units(index: Index) -> pl.DataFrame:
     listed = pl.DataFrame(
         rows, schema={"unit": pl.String, "name": pl.String}, orient="row"
     )
-    if index.units_from is None:
+    read = validate.read_units(index)
+    if read is None:
         return listed
-    validate.check_units_from(index)
-    spec = index.units_from
-    source = index.source(spec.source)
-    frame = data.scan(source)
-    names = data.columns(frame, source)
-    name_column = spec.name_column if spec.name_column in names else spec.code_column
-    read = frame.select(
-        pl.col(spec.code_column).cast(pl.String).str.strip_chars().alias("unit"),
-        pl.col(name_column).cast(pl.String).alias("name"),
-    )
-    table = pl.concat([listed, read.collect()]).unique(
-        "unit", keep="first", maintain_order=True
-    )
+    table = pl.concat([listed, read]).unique("unit", keep="first", maintain_order=True)
     problems = list(unknown_members(index, table["unit"].drop_nulls().to_list()))
     if problems:
         raise AixError(problems)
@@ -153,9 +142,10 @@ NODE_SCHEMA = {
 }
 
 
-def raw_values(index: Index, unit_table: pl.DataFrame) -> pl.LazyFrame:
+def raw_values(index: Index, unit_table: pl.DataFrame, resolved) -> pl.LazyFrame:
     """Every series read, rolled up and derived (unit, year, series, value)."""
-    raw = validate.check_data(index, unit_table["unit"].to_list()).lazy()
+    codes = unit_table["unit"].to_list()
+    raw = validate.check_data(index, codes, resolved).lazy()
     raw = rollup(raw, index) if index.groups else raw
     raw = _data_years(index, raw)
     derived = {n.id: n.derive.expr for n in index.nodes() if n.derive is not None}
@@ -197,7 +187,7 @@ def compile_index(index: Index) -> Compiled:
     table = node_table(index, resolved)
     unit_table = units(index)
     keys = Keys.of(unit_table, table, data.series_type(index))
-    raw = raw_values(index, unit_table)
+    raw = raw_values(index, unit_table, resolved)
     return Compiled(index, keys, _enumerated(keys.nodes(table)), unit_table, raw)
 
 

@@ -55,17 +55,18 @@ EMPTY = {
 }
 
 
-def check_data(index: Index, units: Sequence[str]) -> pl.DataFrame:
+def check_data(index: Index, units: Sequence[str], resolved=None) -> pl.DataFrame:
     """Raise every problem of the data ``index`` reads; warn of its caveats;
     return the values read, long (unit, year, series, value).
 
-    ``units`` are the codes the index scores. A CSV whose ``value`` column
-    holds ``1,234`` in its third row raises E410 naming that file, row 3 and
-    column ``value``. Each file is read once into a lean table of its cells
-    (unit, year, series, value and flags), held in memory while the checks
-    run; the text of the few cells at fault is read again for the messages.
-    The values returned are those cells, so the plan does not read the files
-    again.
+    ``units`` are the codes the index scores; ``resolved``, the settings in
+    force at each node (:func:`~aiindex_dsl.resolve.resolve`), if known. A
+    CSV whose ``value`` column holds ``1,234`` in its third row raises E410
+    naming that file, row 3 and column ``value``. Each file is read once into
+    a lean table of its cells (unit, year, series, value and flags), held in
+    memory while the checks run; the text of the few cells at fault is read
+    again for the messages. The values returned are those cells, so the plan
+    does not read the files again.
     """
     problems: list[Diagnostic] = []
     sources = []
@@ -78,24 +79,31 @@ def check_data(index: Index, units: Sequence[str]) -> pl.DataFrame:
         raise AixError(problems)
     if not sources:
         return pl.DataFrame(schema=data.value_schema(index))
-    return _check_values(index, sources, units)
+    return _check_values(index, sources, units, resolved or resolve(index))
 
 
 VALUES = ["source", "row", "unit", "year", "series", "column", "value"]
 
 
-def check_units_from(index: Index) -> None:
-    """Raise the problems of the file ``units from`` reads: missing, empty,
-    unreadable, or without the code column."""
+def read_units(index: Index) -> pl.DataFrame | None:
+    """The units the file of ``units from`` lists (unit, name), or None when
+    the index lists its units itself. Raises the problems of the file:
+    missing, empty, unreadable, or without the code column."""
     spec = index.units_from
     source = index.source(spec.source) if spec is not None else None
     if source is None:
-        return
+        return None
     _file_itself(source)
     frame = data.scan(source)
-    _require(source, data.columns(frame, source), [(spec.code_column, spec.span)])
+    names = data.columns(frame, source)
+    _require(source, names, [(spec.code_column, spec.span)])
+    name_column = spec.name_column if spec.name_column in names else spec.code_column
+    read = frame.select(
+        pl.col(spec.code_column).cast(pl.String).str.strip_chars().alias("unit"),
+        pl.col(name_column).cast(pl.String).alias("name"),
+    )
     try:
-        frame.select(pl.col(spec.code_column).cast(pl.String)).collect()
+        return read.collect()
     except (pl.exceptions.PolarsError, OSError) as error:
         raise _unreadable(source, error) from None
 
@@ -323,9 +331,11 @@ def _needed_columns(source, wanted, names) -> list[tuple[str, Span | None]]:
 
 def _require(source, names, needed) -> None:
     problems = []
+    twins = _twins(names)
     for column, span in dict(needed).items():
+        if column in twins:
+            problems.append(_named_twice(source, names, column, twins[column], span))
         if column in names:
-            problems += _named_twice(source, names, column, span)
             continue
         hints = did_you_mean(column, names) or (
             f"the file's columns are: {', '.join(names[:12])}",
@@ -336,22 +346,31 @@ def _require(source, names, needed) -> None:
         raise AixError(problems)
 
 
-def _named_twice(source, names, column: str, span) -> list[Diagnostic]:
-    """A column read whose name the header gives more than once (the readers
-    rename the second ``NAME_duplicated_0``): which one was meant is unknown."""
-    twins = [
-        n for n in names if re.fullmatch(re.escape(column) + r"_duplicated_\d+", n)
-    ]
-    if not twins:
-        return []
-    places = [names.index(column) + 1, *(names.index(t) + 1 for t in twins)]
+# A header's second ``NAME`` as the readers rename it.
+_TWIN = re.compile(r"(.+)_duplicated_\d+")
+
+
+def _twins(names: list[str]) -> dict[str, list[int]]:
+    """The names a header gives more than once, each with its places (1 up)."""
+    places: dict[str, list[int]] = {}
+    for place, name in enumerate(names, start=1):
+        twin = _TWIN.fullmatch(name)
+        if twin and twin.group(1) in names:
+            first = names.index(twin.group(1)) + 1
+            places.setdefault(twin.group(1), [first]).append(place)
+    return places
+
+
+def _named_twice(source, names, column: str, places, span) -> Diagnostic:
+    """A column read whose name the header gives more than once: which one
+    was meant is unknown."""
     shown = ", ".join(str(p) for p in places[:-1]) + f" and {places[-1]}"
     message = (
         f"{data.path_of(source)}: the header names column `{column}` "
         f"{'twice' if len(places) == 2 else f'{len(places)} times'} (columns {shown})"
     )
     hint = "give each column of the header a name of its own"
-    return [Diagnostic("E407", message, span, (hint,))]
+    return Diagnostic("E407", message, span, (hint,))
 
 
 def _parts(frame, source, wanted, names, index) -> list[pl.LazyFrame]:
@@ -595,8 +614,9 @@ def _cell_problems(rows: pl.DataFrame, source: Source, describe) -> list[Diagnos
 # ---- the numbers against the definition --------------------------------------
 
 
-def _check_values(index: Index, sources, units: Sequence[str]) -> pl.DataFrame:
-    resolved = resolve(index)
+def _check_values(
+    index: Index, sources, units: Sequence[str], resolved
+) -> pl.DataFrame:
     transforms = _transforms(resolved)
     tables = [
         _collect_lean(s, cells, wanted, index, units) for s, cells, wanted in sources
