@@ -304,13 +304,14 @@ class Compiled:
         return dict(own.iter_rows())
 
     def nodes(self, parent_rows: pl.LazyFrame) -> pl.LazyFrame:
-        """The result rows of the aggregated nodes, in the results' order."""
-        ids = self.table.filter(~pl.col("leaf"))["node"].cast(pl.String).to_list()
-        # One integer key instead of three, then sorted by it: the grid's order.
-        grid = self.grid(ids).with_columns(self.keys.row())
-        rows = parent_rows.drop("parent", "weight").with_columns(self.keys.row())
-        frame = grid.join(rows.drop(KEYS), on="row", how="left")
-        frame = frame.sort("row").drop("row")
+        """The result rows of the aggregated nodes, in the results' order.
+
+        :meth:`parents` has a row for every unit, year and aggregated node
+        (the grid), so they need only be sorted, by one integer key instead
+        of three: year, node in the tree's order, unit.
+        """
+        rows = parent_rows.drop("parent", "weight")
+        frame = rows.sort(self.keys.row())
         frame = frame.join(
             self.table.lazy(), on="node", how="left", maintain_order="left"
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import aiindex_dsl
+from aiindex_dsl import compile
 from aiindex_dsl.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -300,3 +301,18 @@ def test_us_research_by_hand(national):
     assert by_hand == pytest.approx(54.84, abs=0.01)
     assert national.value("rd", "US") == pytest.approx(by_hand)
     assert national.value("rd", "US", points=True) == pytest.approx(by_hand * 0.2)
+
+
+SHIPPED = sorted([*ROOT.glob("indices/*.aix"), *ROOT.glob("examples/**/*.aix")])
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_aggregated_node_has_a_row_for_every_unit_and_year(path):
+    """A unit with no data, or a year without it, still has its rows."""
+    results = aiindex_dsl.load(path).run()
+    index = results.index
+    inner = [n for n in index.root.walk() if not n.is_leaf]
+    units = compile.units(index).height
+    years = len(results.years())
+    assert results.nodes.height == len(inner) * units * years
+    assert results.nodes.select("year", "node", "unit").is_unique().all()
