@@ -492,12 +492,14 @@ def _wide_cells(frame, source, years, dtypes, kind, year) -> pl.LazyFrame:
 
 
 def _long_cells(frame, source, wanted, index, dtypes) -> pl.LazyFrame:
-    codes = {r.ref.selector: r.series for r in wanted}
-    read = sorted(codes)
-    # A code is kept as its place among the codes read (see RowKey), and
-    # becomes its series by that place.
+    reading: dict[str, list[str]] = {}
+    for request in wanted:
+        series = reading.setdefault(request.ref.selector, [])
+        if request.series not in series:
+            series.append(request.series)
+    read = sorted(reading)
+    # A code is kept as its place among the codes read (see RowKey).
     code = pl.col(source.indicator_column).cast(pl.String).str.strip_chars()
-    series = pl.Series([codes[c] for c in read], dtype=data.series_type(index))
     # Every row is kept, of a series read or not: a bad year fails the file.
     cells = frame.select(
         pl.col("__row").cast(pl.Int64).alias("row"),
@@ -507,10 +509,21 @@ def _long_cells(frame, source, wanted, index, dtypes) -> pl.LazyFrame:
         **_year(source, index, dtypes),
         **_number(pl.col(source.value_column), dtypes.get(source.value_column), source),
     )
-    # Computed from the column, not from the same expression again.
-    return cells.with_columns(series=pl.lit(series).gather(pl.col("code"))).select(
-        PARSED
+    kind = data.series_type(index)
+    if all(len(series) == 1 for series in reading.values()):
+        # Each code read by one series: its series by its place, from the
+        # column (not from the same expression again).
+        series = pl.Series([reading[c][0] for c in read], dtype=kind)
+        found = cells.with_columns(series=pl.lit(series).gather(pl.col("code")))
+        return found.select(PARSED)
+    # A code several series read: its rows once for each of them.
+    pairs = [(place, s) for place, c in enumerate(read) for s in reading[c]]
+    by_code = pl.LazyFrame(
+        {"code": [p for p, _ in pairs], "series": [s for _, s in pairs]},
+        schema={"code": pl.UInt64, "series": kind},
     )
+    found = cells.join(by_code, on="code", how="left", maintain_order="left")
+    return found.select(PARSED)
 
 
 PARSED = [

@@ -249,3 +249,31 @@ def test_a_unit_without_values_has_no_shares_rather_than_nan(scratch):
     for column in ("score", "share", "effective_share", "points"):
         assert rows[column].null_count() == rows.height, column
         assert not rows[column].is_nan().any(), column
+
+
+def test_two_series_may_read_one_code_of_a_long_file(scratch):
+    """Each gets the values: an indicator and a variable, and two indicators."""
+    data = "unit,year,indicator,value\nA,2020,x,1\nB,2020,x,3\nA,2020,y,2\nB,2020,y,4\n"
+    text = """
+index t {
+  years 2020
+  units { A B }
+  normalize none
+  source d { file "d.csv"  layout long  year column "year" }
+  variable v from d "x"
+  indicator x { from d "x" }
+  indicator again { from d "x" }
+  indicator y { derive v * 10 }
+}
+"""
+    results = scratch.run(text, {"d.csv": data})
+    rows = results.long.filter(pl.col("node").is_in(["x", "again", "y"]))
+    got = {(u, n): v for u, n, v in rows.select("unit", "node", "raw").iter_rows()}
+    assert got == {
+        ("A", "x"): 1.0,
+        ("B", "x"): 3.0,
+        ("A", "again"): 1.0,
+        ("B", "again"): 3.0,
+        ("A", "y"): 10.0,
+        ("B", "y"): 30.0,
+    }
