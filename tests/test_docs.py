@@ -437,3 +437,18 @@ def test_latex_compiles(tmp_path, source):
     )
     assert run.returncode == 0, run.stdout[-2000:]
     assert (tmp_path / "a.pdf").stat().st_size > 10_000
+
+
+def test_the_appendix_lists_an_included_catalogue(tmp_path):
+    (tmp_path / "v.csv").write_text("unit,a\nA,1\nB,2\n", "utf-8")
+    (tmp_path / "sources.aix").write_text(
+        'source vals "Values" { file "v.csv" }\n', "utf-8"
+    )
+    (tmp_path / "i.aix").write_text(
+        'index i "I" {\n  include "sources.aix"\n  units { A B }\n'
+        '  indicator a { from vals "a"  normalize minmax }\n}\n',
+        "utf-8",
+    )
+    page = docs.appendix(aiindex_dsl.load(str(tmp_path / "i.aix")), "html", DATE)
+    # The listing of the definition's files names the catalogue too.
+    assert "sources.aix" in page

@@ -158,7 +158,7 @@ def definition_files(index: Index) -> list[Path]:
     """The ``.aix`` file and every file it extends or includes, the file first."""
     if index.path is None:
         return []
-    from ..compose import load_file
+    from ..syntax import parse, read_source
 
     found: list[Path] = []
     queue = [Path(index.path)]
@@ -167,12 +167,15 @@ def definition_files(index: Index) -> list[Path]:
         if path.resolve() in [f.resolve() for f in found] or not path.is_file():
             continue
         found.append(path)
-        queue += _referenced(load_file(str(path)), path)
+        queue += _referenced(parse(read_source(str(path)), str(path)), path)
     return found
 
 
-def _referenced(index: Index, path: Path) -> list[Path]:
-    named = list(index.includes) + ([index.extends] if index.extends else [])
+def _referenced(built, path: Path) -> list[Path]:
+    """The files one parsed file (an index or a catalogue) names."""
+    named = list(getattr(built, "includes", ()))
+    if getattr(built, "extends", None):
+        named.append(built.extends)
     return [path.parent / name for name in named]
 
 
