@@ -277,3 +277,29 @@ index t {
         ("A", "y"): 10.0,
         ("B", "y"): 30.0,
     }
+
+
+def test_below_a_node_without_a_score_there_are_no_points(scratch):
+    """Dimension h falls below its minimum coverage for B: its indicator z,
+    which has a score, contributes nothing to B's composite."""
+    data = "unit,x,z,w\nA,1,2,3\nB,4,5,\n"
+    text = """
+index t {
+  units { A B }
+  normalize none
+  source d { file "d.csv" }
+  dimension g { indicator x { from d "x" } }
+  dimension h {
+    coverage 60%
+    indicator z { from d "z" }
+    indicator w { from d "w" }
+  }
+}
+"""
+    results = scratch.run(text, {"d.csv": data})
+    rows = results.long.filter(pl.col("unit") == "B")
+    points = dict(zip(rows["node"], rows["points"], strict=True))
+    scores = dict(zip(rows["node"], rows["score"], strict=True))
+    assert (scores["h"], scores["z"]) == (None, 5.0)
+    assert (points["z"], points["w"]) == (None, None)
+    assert points["x"] == pytest.approx(4.0) == scores["t"]

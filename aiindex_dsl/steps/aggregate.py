@@ -201,11 +201,15 @@ def with_shares(
     maintain_order: bool = False,
 ) -> pl.LazyFrame:
     """``share`` and ``effective_share`` of the rows of ``table``, from their
-    parents' rows in ``above`` (``children`` and ``effective_share``)."""
+    parents' rows in ``above`` (``children``, ``score``, ``effective_share``).
+    Under a parent without a score (below its minimum coverage) a node
+    contributes nothing: its effective share is missing."""
     keys = above.select(
         key("node"),
         pl.col("children").alias("siblings"),
-        pl.col("effective_share").alias("parent_share"),
+        pl.when(pl.col("score").is_not_null())
+        .then(pl.col("effective_share"))
+        .alias("parent_share"),
     )
     joined = table.with_columns(key("parent")).join(
         keys,
