@@ -29,6 +29,7 @@ from .ir import (
     Index,
     Node,
     Ref,
+    Setting,
     Unary,
 )
 
@@ -380,7 +381,7 @@ def _shown(weight) -> str:
     return f"{weight.value:g}%" if weight.percent else f"{weight.value:g}"
 
 
-CASCADING = ("weights", "transform", "normalization")
+CASCADING = ("weights", "transform", "normalization", "direction")
 
 
 def cascade(root: Node) -> Iterator[tuple[Node, dict]]:
@@ -430,6 +431,37 @@ def anchors(index: Index) -> Iterator[Diagnostic]:
                 ),
             )
     yield from _transform_domains(index)
+    yield from _direction_over_anchors(index)
+
+
+def _direction_over_anchors(index: Index) -> Iterator[Diagnostic]:
+    """A `direction negative` that reaches, by the cascade, indicators scored
+    with anchors: the anchors set their direction, so it would do nothing.
+    (Both written on one node is E245 above.)"""
+    reached: dict[int, tuple[Setting, list[str]]] = {}
+    for node, in_force in cascade(index.root):
+        direction, norm = in_force.get("direction"), in_force.get("normalization")
+        if not node.is_leaf or direction is None or direction.value != "negative":
+            continue
+        if norm is None or norm.anchors is None:
+            continue
+        if node.direction is not None and node.normalization is not None:
+            continue
+        reached.setdefault(id(direction), (direction, []))[1].append(node.id)
+    for direction, ids in reached.values():
+        shown = ", ".join(f"`{i}`" for i in ids[:5])
+        more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
+        yield Diagnostic(
+            "E245",
+            f"`direction negative` reaches {shown}{more}, scored with anchors, "
+            "which set the direction themselves",
+            direction.span,
+            (
+                "to score lower values higher, write those anchors the other way "
+                "(`anchors worst B best W`); keep `direction` for nodes normalized "
+                "without anchors",
+            ),
+        )
 
 
 def _transform_domains(index: Index) -> Iterator[Diagnostic]:
