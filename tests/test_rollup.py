@@ -122,3 +122,22 @@ def test_members_may_come_from_a_units_file(tmp_path):
         "E215",
         "group `H` lists `X`, which is not a unit",
     )
+
+
+def test_a_score_given_as_data_is_averaged_not_summed(tmp_path):
+    """Under `rollup sum` the members' robots are added up, but the scores a
+    dimension takes from data are averaged: a sum of scores is no score."""
+    (tmp_path / "p.csv").write_text(DATA)
+    (tmp_path / "s.csv").write_text("unit,year,given\nA,2023,60\nB,2023,80\n")
+    (tmp_path / "t.aix").write_text(
+        "index t {\n  years 2023\n  units { A B }\n"
+        "  group H { members A B rollup sum }\n"
+        '  source p { file "p.csv" year column "year" }\n'
+        '  source s { file "s.csv" year column "year" }\n'
+        "  dimension d {\n"
+        '    indicator robots { from p "robots" anchors worst 0 best 20 }\n  }\n'
+        '  dimension g { score from s "given" }\n}\n'
+    )
+    results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
+    assert raw(results, "robots", "H") is None  # B has no robots: no full sum
+    assert results.value("g", "H") == pytest.approx(70.0)

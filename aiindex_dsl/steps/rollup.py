@@ -12,7 +12,9 @@ is scored like any other unit, against the same anchors:
   a weight, weighted by the variable ``VAR`` (GDP, population, ...).
 
 The weighting variable itself is summed (a region's GDP is the sum of its
-provinces'). A value the data gives for the group itself is kept as it is.
+provinces'), and a score given as data (``score from``) is never summed: under
+``sum`` it is the members' mean, as a sum of scores is no score. A value the
+data gives for the group itself is kept as it is.
 Groups whose members are groups are rolled up after those members.
 
 Example: provinces with R&D intensity 4.0 and 2.0 % of GDP and GDP 100 and 300,
@@ -32,8 +34,9 @@ KEYS = ["unit", "year", "series"]
 def rollup(raw: pl.LazyFrame, index: Index) -> pl.LazyFrame:
     """The long raw table (unit, year, series, value) with the groups' rows added."""
     _validate(index)
+    scores = [n.id for n in index.nodes() if n.score_from is not None]
     for level in _levels(index.groups):
-        raw = _roll(raw, level)
+        raw = _roll(raw, level, scores)
     return raw
 
 
@@ -83,7 +86,7 @@ def _levels(groups: tuple[Group, ...]) -> list[list[Group]]:
     return levels
 
 
-def _roll(raw: pl.LazyFrame, groups: list[Group]) -> pl.LazyFrame:
+def _roll(raw: pl.LazyFrame, groups: list[Group], scores: list[str]) -> pl.LazyFrame:
     raw = raw.cache()
     series = raw.collect_schema()["series"]
     membership = _membership(groups).with_columns(pl.col("by").cast(series))
@@ -99,6 +102,8 @@ def _roll(raw: pl.LazyFrame, groups: list[Group]) -> pl.LazyFrame:
         .with_columns(
             pl.when(pl.col("series") == pl.col("by"))
             .then(pl.lit("sum"))
+            .when(pl.col("series").is_in(scores) & (pl.col("method") == "sum"))
+            .then(pl.lit("mean"))
             .otherwise(pl.col("method"))
             .alias("method")
         )
