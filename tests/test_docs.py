@@ -452,3 +452,24 @@ def test_the_appendix_lists_an_included_catalogue(tmp_path):
     page = docs.appendix(aiindex_dsl.load(str(tmp_path / "i.aix")), "html", DATE)
     # The listing of the definition's files names the catalogue too.
     assert "sources.aix" in page
+
+
+def test_the_worked_example_takes_a_given_score_as_published(tmp_path):
+    (tmp_path / "v.csv").write_text("unit,a,s\nA,1,99\nB,2,40\n", "utf-8")
+    (tmp_path / "i.aix").write_text(
+        'index i "I" {\n  units { A B }\n  anchors worst 0 best 10\n'
+        '  source v "V" { file "v.csv" }\n'
+        '  indicator a "Alpha" { from v "a" }\n'
+        '  dimension g "Given" { score from v "s" }\n}\n',
+        "utf-8",
+    )
+    definition = aiindex_dsl.load(str(tmp_path / "i.aix"))
+    page = docs.appendix(definition, "md", DATE, unit="A")
+    row = next(line for line in page.splitlines() if line.startswith("| Given (g)"))
+    assert [c.strip() for c in row.split("|")[1:-1]] == [
+        "Given (g)",
+        "99",
+        "taken as published",
+        "",
+        "99.00",
+    ]

@@ -230,9 +230,7 @@ def _indicator_row(index: Index, r: Resolved) -> dict:
         "data_year": str(node.data_year) if node.data_year else "as scored",
         "direction": r.direction,
         "transform": r.transform,
-        "normalization": (
-            normalization_text(r) if not node.score_from else "taken as published"
-        ),
+        "normalization": (normalization_text(r)),
         "rationale": (r.anchors.rationale or "") if r.anchors else "",
         "weight": percent(r.weight),
         "effective": percent(r.effective_weight),
@@ -246,6 +244,9 @@ def _source_of(index: Index, source_id: str) -> dict:
 
 
 def normalization_text(r: Resolved) -> str:
+    """How a leaf is scored, in words (a score given as data is not)."""
+    if r.node.score_from is not None:
+        return "taken as published"
     method = r.normalization.method
     if method == "anchors" and r.anchors is not None:
         a = r.anchors

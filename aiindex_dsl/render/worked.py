@@ -92,6 +92,8 @@ def _substituted(index: Index, r: Resolved, row: dict | None) -> dict | None:
         return None
     if r.normalization.method != "anchors" or r.anchors is None:
         return None
+    if r.node.score_from is not None:
+        return None
     if r.transform not in TRANSFORMS or row["imputed"]:
         return None
     function = TRANSFORMS[r.transform] or (lambda v: v)
