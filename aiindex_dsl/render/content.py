@@ -323,10 +323,43 @@ def method_section(
         "negative": [r.id for r in leaves if r.direction == "negative"],
         "published": [n.id for n in index.nodes() if n.score_from is not None],
         "imputation": _rules(leaves, lambda r: _impute_text(r)),
-        "treatment": _rules(leaves, lambda r: r.treat),
+        "treatment": [
+            {**rule, "note": TREATMENT_NOTES.get(rule["rule"], "")}
+            for rule in _rules(leaves, lambda r: r.treat)
+        ],
         "coverage": _rules(parents, lambda r: percent(r.min_coverage)),
         "applied": _applied(index, results),
     }
+
+
+# What each normalization's symbols mean and the rules its formula leaves
+# unsaid, as the appendix states them.
+NORMALIZATION_NOTES = {
+    "anchors": "a value at the worst anchor scores the bottom of the scale, at "
+    "the best the top, linear in between; clipped to the scale unless the "
+    "anchors are written unclipped",
+    "minmax": "min and max of the indicator over the units of year t, after "
+    "multiplying by −1 under a negative direction",
+    "minmax_pooled": "min and max of the indicator over all units and years, "
+    "after multiplying by −1 under a negative direction",
+    "zscore": "mean and sample standard deviation over the units of year t; "
+    "times −1 under a negative direction",
+    "rank": "rank among the units of the year, 1 for the lowest value after "
+    "orientation; tied values share the lower rank",
+    "percentile": "r: the value's rank among the n units of the year with a "
+    "value (tied values share the lower rank)",
+    "target": "T: the target; under a negative direction the ratio is min(T / x, 1)",
+}
+
+# The outlier rules, as the appendix states them.
+TREATMENT_NOTES = {
+    "winsorize": "while the indicator's skewness is 2 or more in absolute value "
+    "and its excess kurtosis 3.5 or more, its most extreme value on the side of "
+    "the skew is replaced by the next most extreme, at most 5 times",
+    "coinr": "winsorized as above; if the indicator still fails the test, "
+    "ln(x − min + 0.01 (max − min)) of its original values is used instead, "
+    "as COINr does",
+}
 
 
 def forms(term) -> dict:
@@ -339,7 +372,12 @@ def forms(term) -> dict:
 
 def _grouped(nodes: list[Resolved], key, formula) -> list[dict]:
     return [
-        {"method": rule["rule"], **rule, **forms(formula(rule["rule"]))}
+        {
+            "method": rule["rule"],
+            "note": NORMALIZATION_NOTES.get(rule["rule"], ""),
+            **rule,
+            **forms(formula(rule["rule"])),
+        }
         for rule in _rules(nodes, key)
     ]
 
