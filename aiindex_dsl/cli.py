@@ -177,7 +177,7 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
         console.print(summary(results, years[-1]))
     checked = results.expectations()
     if checked:
-        console.print(outcomes(checked))
+        console.print(outcomes(checked, results.index.path))
     failed = [o for o in checked if not o.passed]
     if failed:
         # A run that fails writes nothing.

@@ -18,6 +18,7 @@ class Outcome:
 
     expectation: Expectation
     actual: float | None
+    year: int | None = None  # the year compared: the one named, else the last
 
     @property
     def passed(self) -> bool:
@@ -191,7 +192,13 @@ class Results:
 
     def expectations(self) -> list[Outcome]:
         """Every ``expect`` line of the definition with the value this run gives."""
+        scored = [y for y in self.years() if y is not None]
+        last = scored[-1] if scored else None
         return [
-            Outcome(e, self.value(e.node, e.unit, e.year, e.points))
+            Outcome(
+                e,
+                self.value(e.node, e.unit, e.year or last, e.points),
+                e.year or last,
+            )
             for e in self.index.expectations
         ]

@@ -117,3 +117,15 @@ def test_without_the_bottom_goalpost_a_year_has_no_geometric_mean(
     (problem,) = raised.value.diagnostics
     assert problem.code == "E520"
     assert problem.message.startswith("`health` has no geometric mean for RWA in 1994")
+
+
+def test_inherited_expectations_are_shown_with_their_file_and_year(cli, root):
+    from aiindex_dsl.cli import main
+
+    path = str(root / "examples" / "hdi" / "hdi_uncapped_le.aix")
+    outcome = cli.invoke(main, ["run", path])
+    assert outcome.exit_code == 0, outcome.output
+    row = next(r for r in outcome.output.splitlines() if "│ CHE " in r and "0.967" in r)
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    assert cells[0].endswith("indices/hdi.aix:64")
+    assert cells[1:5] == ["composite", "CHE", "2022", "0.967"]

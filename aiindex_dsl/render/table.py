@@ -12,6 +12,8 @@ otherwise take longer to draw than to compute.
 
 from __future__ import annotations
 
+import os
+
 import polars as pl
 from rich.table import Table
 
@@ -154,10 +156,11 @@ def _number(value, decimals: int = 1) -> str:
     return f"{rounded(value, decimals):.{decimals}f}"
 
 
-def outcomes(results: list[Outcome]) -> Table:
-    """The expectations: expected, computed, and whether they agree."""
+def outcomes(results: list[Outcome], path: str | None = None) -> Table:
+    """The expectations: expected, computed, and whether they agree (``path``:
+    the definition's file; a line of another file is shown with its name)."""
     table = Table(title="Expectations")
-    for column in ("line", "node", "unit", "expected", "computed", ""):
+    for column in ("line", "node", "unit", "year", "expected", "computed", ""):
         table.add_column(column)
     for outcome in results:
         e = outcome.expectation
@@ -168,7 +171,19 @@ def outcomes(results: list[Outcome]) -> Table:
             f" ± {e.tolerance:g}" if e.tolerance else ""
         )
         mark = "ok" if outcome.passed else "FAILED"
-        where = str(e.span.line) if e.span else ""
         view = " (points)" if e.points else ""
-        table.add_row(where, e.node + view, e.unit, expected, computed, mark)
+        year = "" if outcome.year is None else str(outcome.year)
+        row = (_line(e, path), e.node + view, e.unit, year, expected, computed, mark)
+        table.add_row(*row)
     return table
+
+
+def _line(expectation, path: str | None) -> str:
+    """The expectation's line, with its file when another file (a parent the
+    index extends) holds it."""
+    span = expectation.span
+    if span is None:
+        return ""
+    if span.file == path:
+        return str(span.line)
+    return f"{os.path.normpath(span.file)}:{span.line}"
