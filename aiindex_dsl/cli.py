@@ -125,7 +125,8 @@ def _catalogue_problems(file: str, error: AixError) -> list:
     (the files ``include`` reads)."""
     from .compose import load_catalogue
 
-    if [d.code for d in error.diagnostics] != ["E303"]:
+    about_itself = [d.code for d in error.diagnostics if d.span is None] == ["E303"]
+    if len(error.diagnostics) != 1 or not about_itself:
         return error.diagnostics
     try:
         load_catalogue(file)
@@ -163,6 +164,8 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
 
     results = load(file).run()
     years = results.years()
+    # Checked on every year, whichever one the table shows.
+    checked = results.expectations()
     if year is not None:
         _require_year(year, years)
         results = results.for_year(year)
@@ -175,7 +178,6 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
         )
     if years:
         console.print(summary(results, years[-1]))
-    checked = results.expectations()
     if checked:
         console.print(outcomes(checked, results.index.path))
     failed = [o for o in checked if not o.passed]
@@ -216,7 +218,8 @@ def _failure(outcome):
     view = "points" if e.points else "score"
     return Diagnostic(
         "E601",
-        f"expected the {view} of `{e.node}` for {e.unit} to be {e.value:g}, "
+        f"expected the {view} of `{e.node}` for {e.unit} to be "
+        f"{e.value:.{e.decimals}f}, "
         f"computed {got}",
         e.span,
         ("check the weights, anchors and data it depends on",),

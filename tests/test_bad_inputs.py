@@ -369,3 +369,22 @@ def test_a_run_whose_expectation_fails_writes_nothing(cli, tmp_path):
     assert result.exit_code == 1
     assert "E601" in result.stderr
     assert not output.exists()
+
+
+def test_an_output_that_is_a_folder_replaces_no_other(cli, tmp_path):
+    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    kept, folder = tmp_path / "kept.json", tmp_path / "out.csv"
+    kept.write_text("earlier")
+    folder.mkdir()
+    result = cli.invoke(main, ["run", str(good), "-o", str(kept), "-o", str(folder)])
+    assert result.exit_code == 1
+    assert "it is a folder" in result.stderr
+    assert kept.read_text() == "earlier"
+
+
+def test_check_of_an_index_extending_a_catalogue_names_the_catalogue(cli):
+    path = "tests/bad_inputs/compose_extends_catalogue.aix"
+    result = cli.invoke(main, ["check", path])
+    assert result.exit_code == 1
+    assert f"{path}:2:17: error[E303]" in result.stderr
+    assert "parts/catalogue.aix holds no `index` block" in result.stderr

@@ -72,3 +72,18 @@ def test_the_table_rounds_as_expectations_do(cli, tmp_path):
     assert outcome.exit_code == 0, outcome.output
     row = next(line for line in outcome.output.splitlines() if "│ X " in line)
     assert row.split("│")[3:5] == ["  22.5 ", "   11.3 "]
+
+
+def test_year_shown_does_not_change_what_an_expectation_checks(cli, tmp_path):
+    """Without `in YEAR` an expectation is of the last year, whatever --year
+    the table shows."""
+    (tmp_path / "d.csv").write_text("unit,year,x\nA,2020,10\nA,2021,30\nB,2020,0\n")
+    (tmp_path / "i.aix").write_text(
+        'index i "I" {\n  years 2020 to 2021\n  units { A B }\n'
+        "  anchors worst 0 best 100\n"
+        '  source s { file "d.csv"  year column "year" }\n'
+        '  indicator x { from s "x" }\n  expect x A 30\n}\n'
+    )
+    for shown in ([], ["--year", "2020"]):
+        outcome = cli.invoke(main, ["run", str(tmp_path / "i.aix"), *shown])
+        assert outcome.exit_code == 0, outcome.output

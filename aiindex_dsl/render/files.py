@@ -87,7 +87,13 @@ def _writer(frame: pl.DataFrame | pl.LazyFrame, path: str) -> Callable[[str], No
 
 
 def _staged(path: str, write: Callable[[str], None]) -> str:
-    """The name of a temporary file beside ``path`` that ``write`` has written."""
+    """The name of a temporary file beside ``path`` that ``write`` has written.
+
+    A destination that is a folder is refused here, before anything is
+    renamed, so that no other output is replaced either.
+    """
+    if Path(path).is_dir():
+        raise _unwritable(path, IsADirectoryError(21, "it is a folder"))
     folder = Path(path).resolve().parent
     try:
         handle, temporary = tempfile.mkstemp(
