@@ -280,7 +280,8 @@ class Compiled:
             groups = impute_groups(self.index, self.table)
             groups = self.keys.units(groups) if groups is not None else None
             frame = _with_groups(frame, groups)
-        frame = impute(frame, self.settings["impute"])
+        groups = [g.code for g in self.index.groups]
+        frame = impute(frame, self.settings["impute"], groups)
         frame = frame.with_columns(imputed_value=pl.col("value"))
         frame = treat(frame, self.settings["treat"])
         frame = frame.with_columns(treated_value=pl.col("value"))

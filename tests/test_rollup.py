@@ -141,3 +141,21 @@ def test_a_score_given_as_data_is_averaged_not_summed(tmp_path):
     results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
     assert raw(results, "robots", "H") is None  # B has no robots: no full sum
     assert results.value("g", "H") == pytest.approx(70.0)
+
+
+def test_a_group_is_not_among_the_units_a_mean_imputes_from(tmp_path):
+    """C's missing value is the mean of A and B (2 and 4), not of A, B and
+    their group H (whose sum, 6, would pull it to 4)."""
+    (tmp_path / "p.csv").write_text("unit,year,x\nA,2023,2\nB,2023,4\nC,2023,\n")
+    (tmp_path / "t.aix").write_text(
+        "index t {\n  years 2023\n  units { A B C }\n"
+        "  group H { members A B rollup sum }\n"
+        "  group K { members C rollup sum }\n"
+        '  source p { file "p.csv" year column "year" }\n'
+        '  indicator x { from p "x"  impute mean  anchors worst 0 best 10 }\n}\n'
+    )
+    results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
+    rows = results.long.filter(results.long["node"] == "x")
+    imputed = dict(zip(rows["unit"], rows["imputed_value"], strict=True))
+    assert imputed["C"] == pytest.approx(3.0)
+    assert imputed["H"] == pytest.approx(6.0)

@@ -4,7 +4,8 @@ Methods, per indicator in the ``impute`` column:
 
 - ``none``: leave the value missing (aggregation renormalizes around it);
 - ``mean`` / ``median``: of the indicator over the units of that year, or,
-  with ``impute mean by "COLUMN"``, over the units sharing that column's value;
+  with ``impute mean by "COLUMN"``, over the units sharing that column's value
+  (groups, whose values are their members', are not among them);
 - ``locf``: the unit's last observed value of an earlier year;
 - ``interpolate``: linear between the unit's observed years (then ``locf`` at
   the end of the series).
@@ -20,15 +21,20 @@ BY_YEAR = ["node", "year"]
 BY_UNIT = ["node", "unit"]
 
 
-def impute(frame: pl.LazyFrame, used: set[str]) -> pl.LazyFrame:
-    """Fill ``value`` by each indicator's method; ``imputed`` flags filled cells."""
+def impute(frame: pl.LazyFrame, used: set[str], groups: list[str] = ()) -> pl.LazyFrame:
+    """Fill ``value`` by each indicator's method; ``imputed`` flags filled
+    cells. ``groups``: the codes of the unit groups, left out of the means."""
     if used <= {"none"}:
         return frame.with_columns(imputed=pl.lit(False))
     value = pl.col("value")
+    peers = value
+    if groups:
+        peers = pl.when(~pl.col("unit").cast(pl.String).is_in(list(groups)))
+        peers = peers.then(value)
     group = ["node", "year", "impute_group"]
     fills = {
-        "mean": value.mean().over(group),
-        "median": value.median().over(group),
+        "mean": peers.mean().over(group),
+        "median": peers.median().over(group),
         "locf": value.forward_fill().over(BY_UNIT, order_by="year"),
         "interpolate": value.interpolate()
         .forward_fill()
