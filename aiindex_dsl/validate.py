@@ -649,12 +649,13 @@ def _check_values(
         for (source, _, wanted), table in zip(sources, tables, strict=True)
         if not _keys_sorted(table, source)
     ]
-    outside, found, years, clipped, *repeated = pl.collect_all(
+    outside, found, years, clipped, flat, *repeated = pl.collect_all(
         [
             _outside_domain(scored, transforms),
             _units_in_data(values.lazy()),
             _years_in_data(index, values.lazy()),
             _clipped(scored, _bounds(resolved)),
+            _without_spread(values.lazy(), index, resolved),
             *repeated,
         ],
         engine=data.engine(index),
@@ -671,6 +672,7 @@ def _check_values(
     _warn_units(index, found)
     _warn_years(index, years)
     _warn_clipped(index, clipped)
+    _warn_without_spread(index, flat)
     return values.select(data.VALUES)
 
 
@@ -978,6 +980,67 @@ def _clipped(scored: pl.LazyFrame, bounds: dict) -> pl.LazyFrame:
         scored.filter(outside)
         .group_by("series", maintain_order=True)
         .agg(pl.len().alias("count"))
+    )
+
+
+# Normalizations that divide by the spread of the values: per year, or
+# over all years together (``None``).
+SPREAD = {"minmax": "year", "zscore": "year", "minmax_pooled": None}
+
+
+def _without_spread(values: pl.LazyFrame, index: Index, resolved) -> pl.LazyFrame:
+    """The series (and years) whose values, normalized by their spread, all
+    equal one another: min-max and z-scores then give no score at all.
+
+    All the units of the data are looked at, not only the index's (cheaper
+    than the scope's filter): a series can only be missed, never named
+    wrongly, when units the index leaves out differ from the others."""
+    by = {
+        node_id: SPREAD[r.normalization.method]
+        for node_id, r in resolved.items()
+        if r.node.is_leaf
+        and r.node.score_from is None
+        and r.normalization.method in SPREAD
+    }
+    empty = pl.LazyFrame(schema={"series": pl.String, "year": pl.Int64})
+    parts = []
+    for keys in (["series", "year"], ["series"]):
+        chosen = [s for s, k in by.items() if (k is None) == (keys == ["series"])]
+        if not chosen:
+            continue
+        # Grouped first, then the few groups filtered: cheaper than the rows.
+        spread = (
+            values.group_by(keys)
+            .agg(flat=pl.col("value").max() == pl.col("value").min())
+            .filter(pl.col("flat") & pl.col("series").cast(pl.String).is_in(chosen))
+        )
+        if index.years and "year" in keys:
+            spread = spread.filter(pl.col("year").is_in(list(index.years)))
+        year = pl.col("year") if "year" in keys else pl.lit(None, pl.Int64)
+        parts.append(
+            spread.select(pl.col("series").cast(pl.String), year.alias("year"))
+        )
+    return pl.concat(parts) if parts else empty
+
+
+def _warn_without_spread(index: Index, flat: pl.DataFrame) -> None:
+    if flat.height == 0:
+        return
+    years: dict[str, list] = {}
+    for series, year in flat.sort("series", "year").iter_rows():
+        years.setdefault(series, []).append(year)
+    order = {node.id: i for i, node in enumerate(index.nodes())}
+    listed = []
+    for series in sorted(years, key=lambda s: order.get(s, 0))[:MAX_LISTED]:
+        known = [str(y) for y in years[series] if y is not None]
+        listed.append(
+            f"`{series}` ({', '.join(known[:5])})" if known else f"`{series}`"
+        )
+    warnings.warn(
+        f"{index.path}: the values of {', '.join(listed)} do not differ "
+        "between units, so min-max or z-scores give them no score (left missing)",
+        AixWarning,
+        stacklevel=2,
     )
 
 
