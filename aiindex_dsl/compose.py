@@ -92,6 +92,7 @@ def load_file(path: str, chain: tuple[str, ...] = ()) -> Index:
         where = f"the parent index {parent_path}"
         written = _written_at(path, "extends", index.extends)
         paths.confine(parent_path, root, where, "E307", written, location=path)
+        _require_definition(parent_path, where, written, path)
         with _named_at(parent_path, written):
             parent = load_file(parent_path, chain)
         index = extend(parent, index)
@@ -165,6 +166,27 @@ def _written_at(path: str, keyword: str, target: str) -> Span | None:
     return None
 
 
+def _require_definition(target: str, what: str, written, naming: str) -> None:
+    """Refuse a parent or included file that is not a ``.aix`` file (a data
+    file named by mistake), at the statement naming it."""
+    if Path(target).suffix.lower() == ".aix":
+        return
+    raise AixError(
+        [
+            Diagnostic(
+                "E309",
+                f"{what} is not a .aix file",
+                written,
+                (
+                    "`extends` and `include` name definitions; data files belong "
+                    "in a source's `file`",
+                ),
+                location=naming,
+            )
+        ]
+    )
+
+
 def _naming(target: str, message: str) -> str:
     return message if target in message else f"{target}: {message}"
 
@@ -201,6 +223,7 @@ def _with_includes(index: Index, chain: tuple[str, ...]) -> Index:
         where = f"the included file {target}"
         written = _written_at(index.path, "include", included)
         paths.confine(target, root, where, "E307", written, location=index.path)
+        _require_definition(target, where, written, index.path)
         with _named_at(target, written):
             catalogue = _load_catalogue(target, chain)
         update["sources"] = list(catalogue.sources) + update["sources"]

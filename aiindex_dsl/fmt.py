@@ -15,6 +15,7 @@ follows them; so formatting twice gives the same text as formatting once.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 from lark import Token
@@ -493,13 +494,17 @@ def years_text(years: tuple[int, ...]) -> str:
 
 def quote(text: str, depth: int) -> str:
     """A string literal for ``text``; several lines become a triple-quoted block."""
-    if "\n" in text and '"""' not in text:
+    if "\n" in text and '"""' not in text and not _CONTROL.search(text):
         pad = INDENT * (depth + 1)
         body = "\n".join(pad + line if line else "" for line in text.split("\n"))
         literal = f'"""\n{body}\n{INDENT * depth}"""'
         if _reads_back(literal, text):
             return literal
     return '"' + "".join(_ESCAPES.get(c, c) for c in text) + '"'
+
+
+# Characters a triple-quoted block cannot show: they are written as escapes.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def _reads_back(literal: str, text: str) -> bool:

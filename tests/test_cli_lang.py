@@ -145,3 +145,15 @@ def test_an_unknown_unit_is_matched_whatever_its_case(cli, tmp_path):
     outcome = cli.invoke(main, ["check", str(tmp_path / "g.aix")])
     assert outcome.exit_code == 1
     assert "did you mean `U3`?" in outcome.stderr
+
+
+def test_fmt_writes_control_characters_as_escapes():
+    from aiindex_dsl.fmt import format_text
+    from aiindex_dsl.syntax import parse
+
+    text = 'index c {\n  description "one\\ntwo\\x00three\\x7f"\n  units { A }\n}\n'
+    formatted = format_text(text)
+    assert "\x00" not in formatted
+    assert "\x7f" not in formatted
+    assert "\\x00" in formatted
+    assert parse(formatted).description == "one\ntwo\x00three\x7f"
