@@ -473,3 +473,18 @@ def test_the_worked_example_takes_a_given_score_as_published(tmp_path):
         "",
         "99.00",
     ]
+
+
+def test_control_characters_never_reach_the_page(tmp_path):
+    (tmp_path / "v.csv").write_text("unit,a\nA,1\nB,2\n", "utf-8")
+    (tmp_path / "i.aix").write_text(
+        'index i "Nul\\x00 and del\\x7f" {\n  units { A B }\n  normalize minmax\n'
+        '  source v { file "v.csv" }\n  indicator a "A\\x01" { from v "a" }\n}\n',
+        "utf-8",
+    )
+    definition = aiindex_dsl.load(str(tmp_path / "i.aix"))
+    for fmt in ("html", "md", "tex"):
+        page = docs.appendix(definition, fmt, DATE)
+        assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", page), fmt
+        shown = "Nul[U+FFFD] and del[U+FFFD]" if fmt == "tex" else "Nul\ufffd and del"
+        assert shown in page, fmt

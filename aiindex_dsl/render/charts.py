@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import textwrap
+import warnings
 from dataclasses import dataclass
 
 import matplotlib as mpl
@@ -41,6 +42,10 @@ STYLE = {
 }
 
 
+# Characters a page cannot show (a label may hold one, written ``\x00``).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 @dataclass(frozen=True)
 class TreeBox:
     """One node of the framework diagram."""
@@ -61,9 +66,12 @@ def _steady(values: list) -> list:
 def to_svg(figure: Figure, name: str) -> str:
     """The figure as an ``<svg>`` element to put inline in a page."""
     buffer = io.StringIO()
-    with mpl.rc_context({**STYLE, "svg.hashsalt": f"aix-{name}"}):
+    style = {**STYLE, "svg.hashsalt": f"aix-{name}"}
+    with mpl.rc_context(style), warnings.catch_warnings():
+        # A control character in a label has no glyph; it is replaced below.
+        warnings.filterwarnings("ignore", "Glyph .* missing", UserWarning)
         figure.savefig(buffer, format="svg", metadata={"Date": None})
-    svg = buffer.getvalue()
+    svg = CONTROL.sub("\ufffd", buffer.getvalue())
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     title = f"<title>{name.replace('-', ' ')}</title>"

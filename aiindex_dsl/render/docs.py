@@ -27,7 +27,7 @@ from ..diagnostics import AixError, Diagnostic, did_you_mean
 from ..ir import Index
 from ..resolve import resolve
 from ..results import Results
-from . import changes, content, formulas, worked
+from . import changes, charts, content, formulas, worked
 from .lexer import AixLexer
 
 FORMATS = ("html", "md", "tex")
@@ -169,6 +169,7 @@ def _environment(fmt: str, extra: int = 0) -> jinja2.Environment:
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
+            finalize=_visible,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
@@ -214,7 +215,15 @@ TEX_DELIMITERS = {
 def _finalized(value, escape) -> str:
     if isinstance(value, Raw):
         return value
-    return escape(str(value))
+    return escape(_visible(str(value)))
+
+
+def _visible(value):
+    """``value`` with any control character (a definition may write one as
+    ``\x00``) shown as the replacement character; markup left alone."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return charts.CONTROL.sub("\ufffd", value)
+    return value
 
 
 # Characters that Markdown would read as markup. An underscore inside a word
