@@ -352,11 +352,14 @@ NORMALIZATION_NOTES = {
 }
 
 # The outlier rules, as the appendix states them.
+WINSORIZING = (
+    "while the indicator's skewness is 2 or more in absolute value and its "
+    "excess kurtosis 3.5 or more, its most extreme value on the side of the "
+    "skew is replaced by the next most extreme, at most 5 times"
+)
 TREATMENT_NOTES = {
-    "winsorize": "while the indicator's skewness is 2 or more in absolute value "
-    "and its excess kurtosis 3.5 or more, its most extreme value on the side of "
-    "the skew is replaced by the next most extreme, at most 5 times",
-    "coinr": "winsorized as above; if the indicator still fails the test, "
+    "winsorize": WINSORIZING,
+    "coinr": f"{WINSORIZING}; if the indicator still fails the test, "
     "ln(x − min + 0.01 (max − min)) of its original values is used instead, "
     "as COINr does",
 }
