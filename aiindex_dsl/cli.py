@@ -22,8 +22,9 @@ from .diagnostics import AixError, AixWarning, Diagnostic, render_json, render_t
 INTERNAL_ERROR = 3
 
 
-# Tables written to a file or a pipe get this width rather than 80 columns.
-PIPE_WIDTH = 160
+# Tables written to a file or a pipe take the width they need (up to this),
+# not 80 columns, so that no name or heading is cut short.
+PIPE_WIDTH = 1000
 
 
 def _console(stderr: bool = False) -> Console:
