@@ -995,32 +995,40 @@ def _without_spread(values: pl.LazyFrame, index: Index, resolved) -> pl.LazyFram
     All the units of the data are looked at, not only the index's (cheaper
     than the scope's filter): a series can only be missed, never named
     wrongly, when units the index leaves out differ from the others."""
-    by = {
+    spread = {
         node_id: SPREAD[r.normalization.method]
         for node_id, r in resolved.items()
         if r.node.is_leaf
         and r.node.score_from is None
         and r.normalization.method in SPREAD
     }
-    empty = pl.LazyFrame(schema={"series": pl.String, "year": pl.Int64})
+    per_year = [s for s, over in spread.items() if over == "year"]
+    pooled = [s for s, over in spread.items() if over is None]
     parts = []
-    for keys in (["series", "year"], ["series"]):
-        chosen = [s for s, k in by.items() if (k is None) == (keys == ["series"])]
-        if not chosen:
-            continue
-        # Grouped first, then the few groups filtered: cheaper than the rows.
-        spread = (
-            values.group_by(keys)
-            .agg(flat=pl.col("value").max() == pl.col("value").min())
-            .filter(pl.col("flat") & pl.col("series").cast(pl.String).is_in(chosen))
-        )
-        if index.years and "year" in keys:
-            spread = spread.filter(pl.col("year").is_in(list(index.years)))
-        year = pl.col("year") if "year" in keys else pl.lit(None, pl.Int64)
+    if per_year:
+        flat = _flat(values, ["series", "year"], per_year)
+        if index.years:
+            flat = flat.filter(pl.col("year").is_in(list(index.years)))
+        parts.append(flat)
+    if pooled:
         parts.append(
-            spread.select(pl.col("series").cast(pl.String), year.alias("year"))
+            _flat(values, ["series"], pooled).with_columns(year=pl.lit(None, pl.Int64))
         )
-    return pl.concat(parts) if parts else empty
+    if not parts:
+        return pl.LazyFrame(schema={"series": pl.String, "year": pl.Int64})
+    return pl.concat(
+        [p.select(pl.col("series").cast(pl.String), "year") for p in parts]
+    )
+
+
+def _flat(values: pl.LazyFrame, keys: list[str], chosen: list[str]) -> pl.LazyFrame:
+    """The groups by ``keys`` of the ``chosen`` series whose values are all
+    equal (grouped first, then filtered: the groups are few, the rows many)."""
+    return (
+        values.group_by(keys)
+        .agg(flat=pl.col("value").max() == pl.col("value").min())
+        .filter(pl.col("flat") & pl.col("series").cast(pl.String).is_in(chosen))
+    )
 
 
 def _warn_without_spread(index: Index, flat: pl.DataFrame) -> None:
