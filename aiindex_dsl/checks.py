@@ -34,6 +34,8 @@ from .ir import (
 )
 
 WEIGHT_TOLERANCE = 1e-6
+# The imputations that can take the statistic over a group of units (`by`).
+BY_GROUP = ("mean", "median")
 METHODS = {
     "aggregate": AGGREGATIONS,
     "transform": TRANSFORMS,
@@ -515,6 +517,30 @@ def _node_shape(node: Node) -> Iterator[Diagnostic]:
             f"dimension `{node.id}` has both indicators and `score from`",
             node.score_from.span,
             ("keep one way of scoring it",),
+        )
+    if node.kind == "dimension":
+        for written in (node.data, node.derive):
+            if written is not None:
+                word = "from" if written is node.data else "derive"
+                yield Diagnostic(
+                    "E246",
+                    f"dimension `{node.id}` has `{word}`, which only an "
+                    "indicator can have",
+                    written.span,
+                    (
+                        "a dimension is scored from its children: move it to "
+                        "an indicator, or give the dimension's score with "
+                        "`score from`",
+                    ),
+                )
+    impute = node.impute
+    if impute is not None and impute.argument and impute.value not in BY_GROUP:
+        yield Diagnostic(
+            "E247",
+            f"`impute {impute.value}` takes no `by`: it fills a unit's gap from "
+            "its own years",
+            impute.span,
+            ('`by "COLUMN"` is for `impute mean` and `impute median`',),
         )
     if node.kind == "indicator":
         if node.children:
