@@ -159,3 +159,15 @@ def test_a_group_is_not_among_the_units_a_mean_imputes_from(tmp_path):
     imputed = dict(zip(rows["unit"], rows["imputed_value"], strict=True))
     assert imputed["C"] == pytest.approx(3.0)
     assert imputed["H"] == pytest.approx(6.0)
+
+
+def test_an_empty_cell_of_the_group_itself_gives_way_to_its_members(tmp_path):
+    (tmp_path / "p.csv").write_text("unit,year,x\nA,2023,2\nB,2023,4\nH,2023,\n")
+    (tmp_path / "t.aix").write_text(
+        "index t {\n  years 2023\n  units { A B }\n"
+        "  group H { members A B rollup mean }\n"
+        '  source p { file "p.csv" year column "year" }\n'
+        '  indicator x { from p "x"  anchors worst 0 best 10 }\n}\n'
+    )
+    results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
+    assert raw(results, "x", "H") == pytest.approx(3.0)

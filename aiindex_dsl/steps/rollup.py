@@ -113,8 +113,12 @@ def _roll(raw: pl.LazyFrame, groups: list[Group], scores: list[str]) -> pl.LazyF
     rolled = rolled.select(
         pl.col("group").alias("unit"), "year", "series", "value"
     ).filter(pl.col("value").is_not_null())
-    fresh = rolled.join(raw, on=KEYS, how="anti", nulls_equal=True)
-    return pl.concat([raw, fresh.select(raw.collect_schema().names())])
+    # A group's own value in the data is kept; an empty cell of its own is
+    # not a value, and gives way to the members' roll-up.
+    given = raw.filter(pl.col("value").is_not_null())
+    fresh = rolled.join(given, on=KEYS, how="anti", nulls_equal=True)
+    kept = raw.join(fresh, on=KEYS, how="anti", nulls_equal=True)
+    return pl.concat([kept, fresh.select(raw.collect_schema().names())])
 
 
 def _membership(groups: list[Group]) -> pl.LazyFrame:
