@@ -217,13 +217,8 @@ def _wide_lean(
         "series": pl.Series([s for s, _, _ in parts], dtype=kind),
         "column": pl.Series([c for _, c, _ in parts], dtype=pl.Categorical),
     }
-    if year is None:
-        read |= _column_years([y for _, _, y in parts])
-    cells = _long_columns(frame, source, columns, dtypes, year)
-    # Each series' cells in the order of the rows, as a column holds them.
-    long = pl.LazyFrame(read).join(
-        cells, on="place", how="inner", maintain_order="left_right"
-    )
+    years = [y for _, _, y in parts]
+    long = _joined(read, years, frame, source, columns, dtypes, year)
     return long.select(
         pl.col("row").cast(pl.UInt32),
         "unit",
@@ -235,6 +230,20 @@ def _wide_lean(
         "year_bad",
         _number_bad(pl.col("value"), pl.col("missing")).alias("number_bad"),
         key(pl.col("unit"), pl.col("year")).alias("key"),
+    )
+
+
+def _joined(read: dict, years, frame, source, columns, dtypes, year) -> pl.LazyFrame:
+    """The cells of ``columns`` (see :func:`_long_columns`) for each row of
+    ``read``, a table of the columns read by their ``place`` in ``columns``,
+    in its order and then that of the rows, as a column holds them. In the
+    ``wide_by_year`` layout (no ``year`` of the row) ``years`` are those of
+    the rows of ``read``."""
+    if year is None:
+        read = read | _column_years(years)
+    cells = _long_columns(frame, source, columns, dtypes, year)
+    return pl.LazyFrame(read).join(
+        cells, on="place", how="inner", maintain_order="left_right"
     )
 
 
@@ -476,19 +485,12 @@ def _wide_cells(frame, source, years, dtypes, kind, year) -> pl.LazyFrame:
         "place": pl.Series(range(len(columns)), dtype=pl.UInt32),
         "column": pl.Series(columns, dtype=pl.String),
     }
-    if year is None:
-        read |= _column_years(list(years.values()))
-    cells = _long_columns(frame, source, columns, dtypes, year)
-    return (
-        pl.LazyFrame(read)
-        .join(cells, on="place", how="inner", maintain_order="left_right")
-        .with_columns(
-            pl.col("row").cast(pl.Int64),
-            pl.lit(None, kind).alias("series"),
-            pl.lit(None, pl.UInt64).alias("code"),
-        )
-        .select(PARSED)
-    )
+    cells = _joined(read, list(years.values()), frame, source, columns, dtypes, year)
+    return cells.with_columns(
+        pl.col("row").cast(pl.Int64),
+        pl.lit(None, kind).alias("series"),
+        pl.lit(None, pl.UInt64).alias("code"),
+    ).select(PARSED)
 
 
 def _long_cells(frame, source, wanted, index, dtypes) -> pl.LazyFrame:
@@ -707,11 +709,10 @@ def _number_bad(value: pl.Expr, missing: pl.Expr) -> pl.Expr:
 
 
 class RowKey:
-    """The keys of a row (unit, year and, in a long file, the place of the
-    indicator's code among the ``codes`` codes read, sorted; no ``codes``
-    in a wide file) as one integer,
-    in the order of the keys as text; null for a unit the index does not
-    score or a code it does not read.
+    """The keys of a row as one integer, in the order of the keys as text:
+    unit, year and, in a long file, the place of the indicator's code among
+    the ``codes`` codes read, sorted (no ``codes`` in a wide file). Null for
+    a unit the index does not score or a code it does not read.
 
     When a source's rows come in strictly increasing order of their keys, no
     two rows share them, and the search for duplicates can skip the source
