@@ -219,9 +219,10 @@ def _wide_lean(
     }
     years = [y for _, _, y in parts]
     long = _joined(read, years, frame, source, columns, dtypes, year)
+    unit = key.unit(pl.col("unit"))
     return long.select(
         pl.col("row").cast(pl.UInt32),
-        "unit",
+        unit,
         "year",
         "series",
         "column",
@@ -229,7 +230,7 @@ def _wide_lean(
         "value",
         "year_bad",
         _number_bad(pl.col("value"), pl.col("missing")).alias("number_bad"),
-        key(pl.col("unit"), pl.col("year")).alias("key"),
+        key(unit, pl.col("year")).alias("key"),
     )
 
 
@@ -636,7 +637,7 @@ def _check_values(
     tables = [
         _collect_lean(s, cells, wanted, index, units) for s, cells, wanted in sources
     ]
-    scope = _scope(index, set(units))
+    scope = _scope(index)
 
     problems = []
     for (source, cells, _), table in zip(sources, tables, strict=True):
@@ -644,7 +645,7 @@ def _check_values(
     if problems:
         raise AixError(problems)
     # The checks below read the tables in memory, in one pass.
-    values = pl.concat([_good(table).select(VALUES) for table in tables])
+    values = _scored_units(pl.concat([_good(table).select(VALUES) for table in tables]))
     scored = values.lazy().filter(scope)
     repeated = [
         _duplicates(_good(table).select(VALUES).lazy().filter(scope))
@@ -671,11 +672,18 @@ def _check_values(
     problems += _domain_problems(index, outside, transforms)
     if problems:
         raise AixError(problems)
-    _warn_units(index, found)
+    _warn_units(index, found, [source for source, _, _ in sources])
     _warn_years(index, years)
     _warn_clipped(index, clipped)
     _warn_without_spread(index, flat)
     return values.select(data.VALUES)
+
+
+def _scored_units(values: pl.DataFrame) -> pl.DataFrame:
+    """The values of the units the index scores (no copy when all are)."""
+    if values["unit"].null_count() == 0:
+        return values
+    return values.filter(pl.col("unit").is_not_null())
 
 
 def _good(table: pl.DataFrame) -> pl.DataFrame:
@@ -689,9 +697,10 @@ def _lean(cells: pl.LazyFrame, key: RowKey) -> pl.LazyFrame:
     """The cells without their text: what the checks read, with a flag on each
     cell that is not a number (or is infinite) and the integer of its keys
     (see :class:`RowKey`)."""
+    unit = key.unit(pl.col("unit"))
     return cells.select(
         pl.col("row").cast(pl.UInt32),
-        "unit",
+        unit,
         "year",
         "series",
         pl.col("column").cast(pl.Categorical),
@@ -699,7 +708,7 @@ def _lean(cells: pl.LazyFrame, key: RowKey) -> pl.LazyFrame:
         "value",
         "year_bad",
         _number_bad(pl.col("value"), pl.col("missing")).alias("number_bad"),
-        key(pl.col("unit"), pl.col("year"), pl.col("code")).alias("key"),
+        key(unit, pl.col("year"), pl.col("code")).alias("key"),
     )
 
 
@@ -712,7 +721,8 @@ class RowKey:
     """The keys of a row as one integer, in the order of the keys as text:
     unit, year and, in a long file, the place of the indicator's code among
     the ``codes`` codes read, sorted (no ``codes`` in a wide file). Null for
-    a unit the index does not score or a code it does not read.
+    a unit the index does not score or a code it does not read. The cells
+    hold their unit as the enumeration of the units scored (:meth:`unit`).
 
     When a source's rows come in strictly increasing order of their keys, no
     two rows share them, and the search for duplicates can skip the source
@@ -725,10 +735,16 @@ class RowKey:
         self.units = pl.Enum(sorted(set(units)))
         self.codes = codes
 
+    def unit(self, text: pl.Expr) -> pl.Expr:
+        """Unit codes as the enumeration of the units scored (null for others)."""
+        return text.cast(self.units, strict=False)
+
     def __call__(self, unit: pl.Expr, year: pl.Expr, code=None) -> pl.Expr:
-        """The key of a row; ``code`` is the place of its code (long files)."""
+        """The key of a row (``unit``: see :meth:`unit`); ``code`` is the
+        place of its code (long files)."""
         year = year.fill_null(-self.YEARS) + self.YEARS
-        key = _place(unit, self.units) * (2 * self.YEARS) + year.cast(pl.UInt64)
+        place = unit.to_physical().cast(pl.UInt64)
+        key = place * (2 * self.YEARS) + year.cast(pl.UInt64)
         return key * self.codes + code if self.codes else key
 
 
@@ -788,10 +804,11 @@ def _collect_all(queries, sources, index: Index) -> list[pl.DataFrame]:
         raise _unreadable(sources[0][0], error) from None
 
 
-def _scope(index: Index, units: set[str]) -> pl.Expr:
-    """The rows the index scores: its units, its years (or a node's own year)."""
+def _scope(index: Index) -> pl.Expr:
+    """The rows the index scores: its units (the others' unit is null, see
+    :meth:`RowKey.unit`), its years (or a node's own year)."""
     dated = {n.id: n.data_year for n in index.nodes() if n.data_year is not None}
-    keep = pl.col("unit").is_in(sorted(units))
+    keep = pl.col("unit").is_not_null()
     if not index.years:
         return keep
     own = pl.col("series").replace_strict(dated, default=None, return_dtype=pl.Int64)
@@ -903,8 +920,9 @@ def _span_of(index: Index, series: str) -> Span | None:
 
 
 def _units_in_data(values: pl.LazyFrame) -> pl.LazyFrame:
-    """Each unit of the data, and whether it has any value."""
-    return _with_any_value(values, "unit")
+    """The units of the index with a value in the data."""
+    present = values.filter(pl.col("value").is_not_null())
+    return present.select(pl.col("unit").unique().cast(pl.String))
 
 
 def _with_any_value(values: pl.LazyFrame, key: str) -> pl.LazyFrame:
@@ -918,13 +936,14 @@ def _with_any_value(values: pl.LazyFrame, key: str) -> pl.LazyFrame:
     )
 
 
-def _warn_units(index: Index, found: pl.DataFrame) -> None:
-    present = set(found.filter(pl.col("value"))["unit"].to_list())
+def _warn_units(index: Index, found: pl.DataFrame, sources: list[Source]) -> None:
+    present = set(found["unit"].to_list())
+    absent = [unit for unit in index.units if unit.code not in present]
+    if not absent:
+        return
     codes = {u.code for u in index.units} | {g.code for g in index.groups}
-    others = sorted(u for u in found["unit"].to_list() if u and u not in codes)
-    for unit in index.units:
-        if unit.code in present:
-            continue
+    others = sorted(_codes_in(sources) - codes)
+    for unit in absent:
         hints = did_you_mean(unit.code, others)
         hint = f" ({hints[0]})" if hints else ""
         warnings.warn(
@@ -933,6 +952,20 @@ def _warn_units(index: Index, found: pl.DataFrame) -> None:
             AixWarning,
             stacklevel=2,
         )
+
+
+def _codes_in(sources: list[Source]) -> set[str]:
+    """Every unit code the files hold, read again (only for a warning's hint:
+    the values keep only the units the index scores)."""
+    queries = [
+        data.scan(source).select(data.unit_expr(source).unique()) for source in sources
+    ]
+    return {
+        code
+        for table in pl.collect_all(queries)
+        for code in table.to_series().to_list()
+        if code
+    }
 
 
 def _years_in_data(index: Index, values: pl.LazyFrame) -> pl.LazyFrame:

@@ -88,8 +88,11 @@ def _levels(groups: tuple[Group, ...]) -> list[list[Group]]:
 
 def _roll(raw: pl.LazyFrame, groups: list[Group], scores: list[str]) -> pl.LazyFrame:
     raw = raw.cache()
-    series = raw.collect_schema()["series"]
-    membership = _membership(groups).with_columns(pl.col("by").cast(series))
+    schema = raw.collect_schema()
+    membership = _membership(groups).with_columns(
+        pl.col("by").cast(schema["series"]),
+        pl.col("member", "group").cast(schema["unit"]),
+    )
     weights = raw.select(
         "unit",
         "year",
