@@ -219,10 +219,9 @@ def _wide_lean(
     }
     years = [y for _, _, y in parts]
     long = _joined(read, years, frame, source, columns, dtypes, year)
-    unit = key.unit(pl.col("unit"))
-    return long.select(
+    lean = long.select(
         pl.col("row").cast(pl.UInt32),
-        unit,
+        key.unit(pl.col("unit")),
         "year",
         "series",
         "column",
@@ -230,8 +229,8 @@ def _wide_lean(
         "value",
         "year_bad",
         _number_bad(pl.col("value"), pl.col("missing")).alias("number_bad"),
-        key(unit, pl.col("year")).alias("key"),
     )
+    return lean.with_columns(key(pl.col("unit"), pl.col("year")).alias("key"))
 
 
 def _joined(read: dict, years, frame, source, columns, dtypes, year) -> pl.LazyFrame:
@@ -272,7 +271,7 @@ def _long_columns(frame, source, columns, dtypes, year=None) -> pl.LazyFrame:
     index = ["row", "unit", *year]
     rows = frame.select(
         pl.col("__row").alias("row"),
-        data.unit_expr(source).alias("unit"),
+        pl.col(source.unit_column).cast(pl.String).alias("unit"),
         *(expr.alias(name) for name, expr in year.items()),
         *(pl.col(column).alias(f"__{i}") for i, column in enumerate(columns)),
     )
@@ -502,13 +501,13 @@ def _long_cells(frame, source, wanted, index, dtypes) -> pl.LazyFrame:
             series.append(request.series)
     read = sorted(reading)
     # A code is kept as its place among the codes read (see RowKey).
-    code = pl.col(source.indicator_column).cast(pl.String).str.strip_chars()
+    code = _matched(pl.col(source.indicator_column).cast(pl.String), pl.Enum(read))
     # Every row is kept, of a series read or not: a bad year fails the file.
     cells = frame.select(
         pl.col("__row").cast(pl.Int64).alias("row"),
-        data.unit_expr(source).alias("unit"),
+        pl.col(source.unit_column).cast(pl.String).alias("unit"),
         pl.lit(source.value_column).alias("column"),
-        _place(code, pl.Enum(read)).alias("code"),
+        code.to_physical().cast(pl.UInt64).alias("code"),
         **_year(source, index, dtypes),
         **_number(pl.col(source.value_column), dtypes.get(source.value_column), source),
     )
@@ -697,10 +696,9 @@ def _lean(cells: pl.LazyFrame, key: RowKey) -> pl.LazyFrame:
     """The cells without their text: what the checks read, with a flag on each
     cell that is not a number (or is infinite) and the integer of its keys
     (see :class:`RowKey`)."""
-    unit = key.unit(pl.col("unit"))
-    return cells.select(
+    lean = cells.select(
         pl.col("row").cast(pl.UInt32),
-        unit,
+        key.unit(pl.col("unit")),
         "year",
         "series",
         pl.col("column").cast(pl.Categorical),
@@ -708,8 +706,13 @@ def _lean(cells: pl.LazyFrame, key: RowKey) -> pl.LazyFrame:
         "value",
         "year_bad",
         _number_bad(pl.col("value"), pl.col("missing")).alias("number_bad"),
-        key(unit, pl.col("year"), pl.col("code")).alias("key"),
+        "code",
     )
+    # The key from the columns made, in a step of its own: in the same
+    # select, the unit's and the code's expressions would be computed twice.
+    return lean.with_columns(
+        key(pl.col("unit"), pl.col("year"), pl.col("code")).alias("key")
+    ).drop("code")
 
 
 def _number_bad(value: pl.Expr, missing: pl.Expr) -> pl.Expr:
@@ -737,7 +740,7 @@ class RowKey:
 
     def unit(self, text: pl.Expr) -> pl.Expr:
         """Unit codes as the enumeration of the units scored (null for others)."""
-        return text.cast(self.units, strict=False)
+        return _matched(text, self.units)
 
     def __call__(self, unit: pl.Expr, year: pl.Expr, code=None) -> pl.Expr:
         """The key of a row (``unit``: see :meth:`unit`); ``code`` is the
@@ -748,9 +751,16 @@ class RowKey:
         return key * self.codes + code if self.codes else key
 
 
-def _place(text: pl.Expr, values: pl.Enum) -> pl.Expr:
-    """The place of each text among ``values`` (null for one not there)."""
-    return text.cast(values, strict=False).to_physical().cast(pl.UInt64)
+def _matched(text: pl.Expr, codes: pl.Enum) -> pl.Expr:
+    """Codes as the enumeration ``codes``, null for a code not among them. A
+    code with blanks around it is matched without them; only the codes that
+    do not match as they are are stripped, which is much cheaper than
+    stripping every cell."""
+    direct = text.cast(codes, strict=False)
+    stripped = text.str.strip_chars().cast(codes, strict=False)
+    return (
+        pl.when(direct.is_null() & text.is_not_null()).then(stripped).otherwise(direct)
+    )
 
 
 def _keys_sorted(table: pl.DataFrame, source: Source) -> bool:

@@ -99,6 +99,21 @@ def test_long_layout_selects_the_index_years(scratch):
     assert results.long["year"].unique().to_list() == [2020]
 
 
+def test_codes_with_blanks_around_them_are_matched_in_a_long_parquet_file(scratch):
+    rows = {
+        "unit": ["A", " B", "B ", "C", " C "],
+        "year": [2020] * 5,
+        "indicator": ["x ", " x", "y", "x", " y "],
+        "value": [1.5, 3.0, 4.0, 8.0, 9.0],
+    }
+    buffer = io.BytesIO()
+    pl.DataFrame(rows).write_parquet(buffer)
+    source = 'layout long  year column "year"'
+    files = {"d.parquet": buffer.getvalue()}
+    results = run(scratch, files, "d.parquet", source=source)
+    assert values(results) == EXPECTED
+
+
 # Rows of a long file: units A and B of the index and C not of it; codes x and
 # y read and z not read; the index's year 2020 and 2019 beyond it.
 LONG_ROWS = st.lists(
