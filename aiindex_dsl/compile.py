@@ -318,7 +318,8 @@ class Compiled:
         """Every aggregated node for every unit and year (see :mod:`.aggregate`)."""
         leaves = self._scored(full=False)
         complete = self.settings["impute"] != {"none"}
-        return parents(leaves, self.table, self.grid, complete, self.keys.row)
+        keys = self.keys
+        return parents(leaves, self.table, self.grid, complete, keys.row, keys.split)
 
     def means(self) -> dict[str, str]:
         """Each aggregated node's mean (arithmetic, geometric or harmonic)."""
@@ -434,6 +435,22 @@ class Keys:
         year = (pl.col("year").fill_null(-1_000_000) + 1_000_000).cast(pl.UInt64)
         position = year * nodes + pl.col(node).to_physical().cast(pl.UInt64)
         return (position * units + pl.col("unit").to_physical()).alias("row")
+
+    def split(self, node: str = "node") -> list[pl.Expr]:
+        """The unit, year and node (named ``node``) of the integer ``row`` of
+        :meth:`row`."""
+        units = self.unit_type.categories
+        nodes = self.node_type.categories
+        row = pl.col("row")
+        position = row // len(units)
+        year = (position // len(nodes)).cast(pl.Int64) - 1_000_000
+        return [
+            pl.lit(units.cast(self.unit_type)).gather(row % len(units)).alias("unit"),
+            pl.when(year > -1_000_000).then(year).alias("year"),
+            pl.lit(nodes.cast(self.node_type))
+            .gather(position % len(nodes))
+            .alias(node),
+        ]
 
     def units(self, frame, strict: bool = True):
         """``unit`` as the enumeration; with ``strict=False`` other codes become

@@ -38,6 +38,7 @@ def parents(
     grid: Callable[[list[str]], pl.LazyFrame],
     complete: bool,
     key: Callable[[str], pl.Expr],
+    split: Callable[[str], list[pl.Expr]],
 ) -> pl.LazyFrame:
     """Every parent's row (unit, year, node) for every unit and year: score,
     coverage, ``children`` (the weight of its children with a score), ``share``
@@ -50,7 +51,8 @@ def parents(
     and year of those nodes. ``complete`` says the leaves hold a row for every
     unit, year and leaf; otherwise the parents' tables are completed to the grid.
     ``key(column)`` is one integer for the unit, the year and the node named in
-    ``column``: the tables are joined on it rather than on the three columns.
+    ``column``: the tables are grouped and joined on it rather than on the
+    three columns, which ``split(column)`` makes again from the integer.
     """
     rows = nodes.select(
         pl.col("node", "parent").cast(pl.String), "depth", "leaf", "aggregate"
@@ -74,7 +76,7 @@ def parents(
         if not parts:
             sums = _completed(None, grid(ids), methods, key)
         else:
-            sums = _sums(parts, methods)
+            sums = _sums(parts, methods, key, split)
             if not complete and not all(i in above_parents for i in ids):
                 sums = _completed(sums, grid(ids), methods, key)
         table = sums.join(own, on="parent", how="left")
@@ -89,11 +91,13 @@ def _leaves_at(leaves: pl.LazyFrame, depth: int, filtered: bool) -> pl.LazyFrame
     return leaves.select(CHILD)
 
 
-def _sums(parts: list[pl.LazyFrame], methods) -> pl.LazyFrame:
-    """One group per unit, year and parent: the sums the means are made of.
+def _sums(parts: list[pl.LazyFrame], methods, key, split) -> pl.LazyFrame:
+    """One group per unit, year and parent: the sums the means are made of,
+    with the group's integer key (``row``).
 
     Each child's terms are computed first (zero for a child without a score),
-    so that the ``group_by`` only sums columns, its fastest path.
+    so that the ``group_by`` only sums columns, by one integer, its fastest
+    path.
     """
     children = parts[0] if len(parts) == 1 else pl.concat(parts)
     score = pl.col("score")
@@ -106,13 +110,13 @@ def _sums(parts: list[pl.LazyFrame], methods) -> pl.LazyFrame:
     }
     used = [m for m in MEANS if m in methods]
     rows = children.select(
-        *GROUP,
+        key("parent"),
         pl.when(present).then(weight).otherwise(0.0).alias("present"),
         *(pl.when(present).then(terms[m]).otherwise(0.0).alias(m) for m in used),
         (weight * pl.col("coverage").fill_null(0.0)).alias("covered"),
     )
-    sums = rows.group_by(GROUP).agg(pl.col("present", *used, "covered").sum())
-    return sums.with_columns(children=pl.col("present"))
+    sums = rows.group_by("row").agg(pl.col("present", *used, "covered").sum())
+    return sums.with_columns(*split("parent"), children=pl.col("present"))
 
 
 def _completed(sums, grid: pl.LazyFrame, methods, key) -> pl.LazyFrame:
@@ -122,10 +126,7 @@ def _completed(sums, grid: pl.LazyFrame, methods, key) -> pl.LazyFrame:
     if sums is None:
         return keys.with_columns(pl.lit(0.0).alias(name) for name in names)
     keys = keys.with_columns(key("parent"))
-    joined = keys.join(
-        sums.with_columns(key("parent")).drop(GROUP), on="row", how="left"
-    )
-    joined = joined.drop("row")
+    joined = keys.join(sums.drop(GROUP), on="row", how="left")
     return joined.with_columns(pl.col(names).fill_null(0.0))
 
 
