@@ -238,12 +238,13 @@ class Compiled:
 
     # ---- the leaves ------------------------------------------------------------
 
-    def _read(self) -> pl.LazyFrame:
-        """The data's rows of the index's leaves and units (unit, year, node,
-        value), keys as enumerations."""
+    def _read(self, keep: pl.Expr | None = None) -> pl.LazyFrame:
+        """The data's rows of the index's nodes and units (unit, year, node,
+        value), keys as enumerations; only those ``keep`` holds for, if given."""
         read = self.raw.rename({"series": "node"})
         read = self.keys.units(self.keys.nodes(read, strict=False), strict=False)
-        return read.filter(pl.col("unit").is_not_null() & pl.col("node").is_not_null())
+        known = pl.col("unit").is_not_null() & pl.col("node").is_not_null()
+        return read.filter(known if keep is None else known & keep)
 
     def _leaf_rows(self, full: bool, ids: list[str] | None) -> pl.LazyFrame:
         """The leaves' values with their settings: every unit, year and leaf
@@ -265,15 +266,13 @@ class Compiled:
                 nulls_equal=True,
                 maintain_order="left",
             )
-        rows = self._with_settings(self._read(), table)
-        if self.index.years:
-            rows = rows.filter(pl.col("year").is_in(list(self.index.years)))
-        return rows
+        return self._with_settings(table)
 
-    def _with_settings(self, rows: pl.LazyFrame, table: pl.DataFrame) -> pl.LazyFrame:
-        """The rows of the leaves of ``table`` with their settings, looked up
-        by the place of their node in the enumeration rather than joined: a
-        lookup of each column read is much cheaper than a join of every row."""
+    def _with_settings(self, table: pl.DataFrame) -> pl.LazyFrame:
+        """The data's rows of the leaves of ``table`` (in the index's years)
+        with their settings, looked up by the place of their node in the
+        enumeration rather than joined: a lookup of each column read is much
+        cheaper than a join of every row. The rows are filtered once."""
         lookup = (
             pl.DataFrame({"node": self.keys.node_type.categories})
             .with_columns(pl.col("node").cast(self.keys.node_type))
@@ -286,8 +285,10 @@ class Compiled:
             .with_columns(pl.col("chosen").fill_null(False))
         )
         place = pl.col("node").to_physical()
-        chosen = rows.filter(pl.lit(lookup["chosen"]).gather(place))
-        return chosen.with_columns(
+        keep = pl.lit(lookup["chosen"]).gather(place)
+        if self.index.years:
+            keep = keep & pl.col("year").is_in(list(self.index.years))
+        return self._read(keep).with_columns(
             pl.lit(lookup[name]).gather(place).alias(name)
             for name in table.columns
             if name != "node"

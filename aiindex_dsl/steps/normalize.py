@@ -29,24 +29,45 @@ from ..ir import Scale
 BY_YEAR = ("node", "year")
 
 
+def _windows(x: pl.Expr) -> dict[str, pl.Expr]:
+    """The statistics over the values of an indicator (and year) the methods
+    read, each computed once into a column of its own."""
+    return {
+        "__low": x.min().over(BY_YEAR),
+        "__high": x.max().over(BY_YEAR),
+        "__low_pooled": x.min().over("node"),
+        "__high_pooled": x.max().over("node"),
+        "__mean": x.mean().over(BY_YEAR),
+        "__sd": x.std().over(BY_YEAR),
+        "__rank": x.rank("min").over(BY_YEAR).cast(pl.Float64),
+        "__count": x.count().over(BY_YEAR),
+    }
+
+
+READS = {
+    "minmax": ("__low", "__high"),
+    "minmax_pooled": ("__low_pooled", "__high_pooled"),
+    "zscore": ("__mean", "__sd"),
+    "rank": ("__rank",),
+    "percentile": ("__rank", "__count"),
+}
+
+
 def normalize(frame: pl.LazyFrame, scale: Scale, methods: set[str]) -> pl.LazyFrame:
     """Add ``score`` and ``clipped`` from ``value`` and the method columns."""
     x = pl.col("value") * pl.col("sign")
+    c = pl.col
     branches = {
-        "anchors": lambda: _linear(
-            pl.col("value"), pl.col("worst"), pl.col("best"), scale
-        ),
-        "minmax": lambda: _linear(
-            x, x.min().over(BY_YEAR), x.max().over(BY_YEAR), scale
-        ),
+        "anchors": lambda: _linear(c("value"), c("worst"), c("best"), scale),
+        "minmax": lambda: _linear(x, c("__low"), c("__high"), scale),
         "minmax_pooled": lambda: _linear(
-            x, x.min().over("node"), x.max().over("node"), scale
+            x, c("__low_pooled"), c("__high_pooled"), scale
         ),
-        "zscore": lambda: (x - x.mean().over(BY_YEAR)) / x.std().over(BY_YEAR),
-        "rank": lambda: x.rank("min").over(BY_YEAR).cast(pl.Float64),
-        "percentile": lambda: _percentile(x, scale),
+        "zscore": lambda: (x - c("__mean")) / c("__sd"),
+        "rank": lambda: c("__rank"),
+        "percentile": lambda: _percentile(scale),
         "target": lambda: _target(scale),
-        "none": lambda: pl.col("value"),
+        "none": lambda: c("value"),
     }
     used = [m for m in branches if m in methods]
     if len(used) == 1:
@@ -59,24 +80,24 @@ def normalize(frame: pl.LazyFrame, scale: Scale, methods: set[str]) -> pl.LazyFr
                 .then(branches[method]())
                 .otherwise(score)
             )
+    windows = _windows(x)
+    read = list(dict.fromkeys(name for m in used for name in READS.get(m, ())))
+    frame = frame.with_columns(windows[name].alias(name) for name in read)
+    frame = frame.with_columns(score.cast(pl.Float64).alias("score")).drop(read)
     # A score the method leaves undefined (min-max of a constant indicator) is
     # missing, so that the means above leave it out rather than turn NaN.
-    score = score.cast(pl.Float64).fill_nan(None)
+    score = pl.col("score").fill_nan(None)
     if not {"anchors", "target"} & set(used):
-        return frame.with_columns(score.alias("score"), clipped=pl.lit(False))
-    frame = frame.with_columns(unclipped_score=score)
-    return frame.with_columns(_clip(pl.col("unclipped_score"), scale)).drop(
-        "unclipped_score"
-    )
+        return frame.with_columns(score, clipped=pl.lit(False))
+    return frame.with_columns(_clip(score, scale))
 
 
 def _linear(x: pl.Expr, worst: pl.Expr, best: pl.Expr, scale: Scale) -> pl.Expr:
     return scale.low + (scale.high - scale.low) * (x - worst) / (best - worst)
 
 
-def _percentile(x: pl.Expr, scale: Scale) -> pl.Expr:
-    rank = x.rank("min").over(BY_YEAR)
-    count = x.count().over(BY_YEAR)
+def _percentile(scale: Scale) -> pl.Expr:
+    rank, count = pl.col("__rank"), pl.col("__count")
     return scale.low + (scale.high - scale.low) * (rank - 1) / (count - 1)
 
 
