@@ -273,26 +273,13 @@ class Compiled:
         with their settings, looked up by the place of their node in the
         enumeration rather than joined: a lookup of each column read is much
         cheaper than a join of every row. The rows are filtered once."""
-        lookup = (
-            pl.DataFrame({"node": self.keys.node_type.categories})
-            .with_columns(pl.col("node").cast(self.keys.node_type))
-            .join(
-                table.with_columns(chosen=True),
-                on="node",
-                how="left",
-                maintain_order="left",
-            )
-            .with_columns(pl.col("chosen").fill_null(False))
-        )
-        place = pl.col("node").to_physical()
-        keep = pl.lit(lookup["chosen"]).gather(place)
+        chosen = table.with_columns(chosen=True)
+        settings = lookup(chosen, "node", self.keys.node_type)
+        keep = looked_up(settings, "node", ["chosen"])[0].fill_null(False)
         if self.index.years:
             keep = keep & pl.col("year").is_in(list(self.index.years))
-        return self._read(keep).with_columns(
-            pl.lit(lookup[name]).gather(place).alias(name)
-            for name in table.columns
-            if name != "node"
-        )
+        columns = [name for name in table.columns if name != "node"]
+        return self._read(keep).with_columns(looked_up(settings, "node", columns))
 
     def _scored(self, full: bool, ids: list[str] | None = None) -> pl.LazyFrame:
         """The leaves through every step up to normalization."""
@@ -338,9 +325,9 @@ class Compiled:
         """
         rows = parent_rows.drop("parent", "weight")
         frame = rows.sort(self.keys.row())
-        frame = frame.join(
-            self.table.lazy(), on="node", how="left", maintain_order="left"
-        )
+        settings = lookup(self.table, "node", self.keys.node_type)
+        columns = [name for name in self.table.columns if name != "node"]
+        frame = frame.with_columns(looked_up(settings, "node", columns))
         return self._finish(frame.with_columns(_NO_STEPS))
 
     def leaves(
@@ -370,9 +357,9 @@ class Compiled:
             .alias("rank"),
             (pl.col("effective_share") * pl.col("score")).alias("points"),
         )
-        names = self.keys.units(self.unit_table.lazy())
+        names = lookup(self.keys.units(self.unit_table), "unit", self.keys.unit_type)
         return (
-            ranked.join(names, on="unit", how="left", maintain_order="left")
+            ranked.with_columns(looked_up(names, "unit", ["name"]))
             .with_columns(pl.col(["imputed", "clipped", "treated"]).fill_null(False))
             .select(RESULT_COLUMNS)
         )
@@ -388,17 +375,47 @@ _NO_STEPS = [
 ]
 
 
+def lookup(table: pl.DataFrame, on: str, codes: pl.Enum) -> pl.DataFrame:
+    """``table``, which has a row per code of column ``on``, with its rows in
+    the order of the enumeration ``codes`` (a row of nulls for a code it
+    lacks): row i is that of the code stored as i."""
+    order = pl.DataFrame({on: codes.categories.cast(codes)})
+    return order.join(
+        table.with_columns(pl.col(on).cast(codes)),
+        on=on,
+        how="left",
+        maintain_order="left",
+    )
+
+
+def looked_up(table: pl.DataFrame, on: str, columns: list[str]) -> list[pl.Expr]:
+    """The ``columns`` of a :func:`lookup` table for each row's code of
+    ``on``: a gather by the code's place, much cheaper than a join."""
+    place = pl.col(on).to_physical()
+    return [pl.lit(table[name]).gather(place).alias(name) for name in columns]
+
+
 def sort_results(frame: pl.LazyFrame) -> pl.LazyFrame:
     """Result rows (keys as enumerations) sorted by year, node and unit, then
     with units and nodes as text."""
     return as_text(frame.sort(["year", "order", "unit"]))
 
 
-def as_text(frame):
-    """Units, nodes, parents and kinds as text, as the results hold them."""
+def as_text(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Units, nodes, parents and kinds as text, as the results hold them. An
+    enumeration's codes are looked up among its categories, which is much
+    cheaper than a cast."""
+    schema = frame.collect_schema()
     return frame.with_columns(
-        pl.col(["unit", "node", "parent", "kind"]).cast(pl.String)
+        _text(name, schema[name]) for name in ("unit", "node", "parent", "kind")
     )
+
+
+def _text(name: str, dtype: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if isinstance(dtype, pl.Enum):
+        column = pl.lit(dtype.categories).gather(column.to_physical())
+    return column.cast(pl.String).alias(name)
 
 
 def _sorted_units(keys: Keys, unit_table: pl.DataFrame) -> pl.LazyFrame:

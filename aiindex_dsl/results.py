@@ -97,6 +97,15 @@ class Results:
             self._node_text = as_text(self._nodes.lazy()).collect()
         return self._node_text
 
+    def node_rows(self, which: pl.Expr) -> pl.DataFrame:
+        """The rows of the aggregated nodes for which ``which`` holds (the
+        few asked for are turned to text, not all of :attr:`nodes`)."""
+        if self._nodes is None or self._node_text is not None:
+            return self.nodes.filter(which)
+        from .compile import as_text
+
+        return as_text(self._nodes.lazy().filter(which)).collect()
+
     def query(self) -> pl.LazyFrame:
         """Every row as a lazy query, in the order of ``long``."""
         if self._long is not None:
@@ -119,7 +128,7 @@ class Results:
         if self._long is not None:
             return self._long.filter(pl.col("depth") <= 1)
         top = [n.id for n in self.index.root.children if n.id in self._leaves]
-        rows = self.nodes.filter(pl.col("depth") <= 1)
+        rows = self.node_rows(pl.col("depth") <= 1)
         if not top:
             return rows
         both = pl.concat([rows, self.leaf_rows(top)])
@@ -144,7 +153,7 @@ class Results:
 
     def composite(self) -> pl.DataFrame:
         """The rows of the composite (the root of the tree)."""
-        return self.nodes.filter(pl.col("depth") == 0)
+        return self.node_rows(pl.col("depth") == 0)
 
     def steps(self) -> pl.DataFrame:
         """The indicators' values after each step, one row per unit, year and

@@ -186,7 +186,7 @@ def run_aix(panel: Panel, fmt: str) -> pl.DataFrame:
     import aiindex_dsl
 
     results = aiindex_dsl.load(panel.path(f"bench_{fmt}.aix")).run()
-    return results.nodes.filter(pl.col("depth") <= 1).select(
+    return results.summary_rows().select(
         pl.col("unit").cast(pl.String),
         pl.col("year").cast(pl.Int64),
         pl.col("node").cast(pl.String),
