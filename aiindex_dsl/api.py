@@ -18,6 +18,7 @@ from .compose import load_file
 from .ir import Index
 from .results import Results
 from .steps.aggregate import check_defined
+from .validate import warn_without_spread
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,10 @@ class Definition:
         """Load the data and compute every score, contribution and rank."""
         compiled = compile_index(self.ir)
         engine = data.engine(self.ir)
-        parents = compiled.parents().collect(engine=engine)
+        parents, flat = pl.collect_all(
+            [compiled.parents(), compiled.without_spread()], engine=engine
+        )
+        warn_without_spread(self.ir, flat)
         check_defined(parents, self.ir, compiled.means())
         parent_rows = parents.lazy()
         nodes = compiled.nodes(parent_rows).collect(engine=engine)

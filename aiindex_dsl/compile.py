@@ -42,6 +42,8 @@ STEPS = (
     "rank",
 )
 KEYS = ["unit", "year", "node"]
+# The normalizations that divide by the spread of an indicator's values.
+SPREAD = ("minmax", "minmax_pooled", "zscore")
 
 
 def units(index: Index) -> pl.DataFrame:
@@ -215,6 +217,7 @@ class Compiled:
             for name in ("impute", "treat", "transform", "method")
         }
         self._years = None
+        self._leaves = None
 
     @property
     def years(self) -> pl.LazyFrame:
@@ -304,10 +307,42 @@ class Compiled:
 
     def parents(self) -> pl.LazyFrame:
         """Every aggregated node for every unit and year (see :mod:`.aggregate`)."""
-        leaves = self._scored(full=False)
         complete = self.settings["impute"] != {"none"}
         keys = self.keys
-        return parents(leaves, self.table, self.grid, complete, keys.row, keys.split)
+        return parents(
+            self._scored_leaves(),
+            self.table,
+            self.grid,
+            complete,
+            keys.row,
+            keys.split,
+        )
+
+    def without_spread(self) -> pl.LazyFrame:
+        """The indicators and years (none for a normalization over all years)
+        whose values do not differ between units, so that min-max or z-scores
+        give them no score: the cells with a value and no score. They are
+        read from the leaves :meth:`parents` reads, so that both collected
+        together make one pass over the data (``series``, ``year``)."""
+        spread = self.leaf_table.filter(
+            pl.col("method").cast(pl.String).is_in(SPREAD)
+        ).select(pl.col("node").cast(pl.String), pl.col("method").cast(pl.String))
+        ids = spread["node"].to_list()
+        pooled = spread.filter(pl.col("method") == "minmax_pooled")["node"].to_list()
+        if not ids:
+            return pl.LazyFrame(schema={"series": pl.String, "year": pl.Int64})
+        node = pl.col("node").cast(pl.String)
+        lost = self._scored_leaves().filter(
+            node.is_in(ids) & pl.col("value").is_not_null() & pl.col("score").is_null()
+        )
+        year = pl.when(node.is_in(pooled)).then(None).otherwise(pl.col("year"))
+        return lost.select(node.alias("series"), year.alias("year")).unique()
+
+    def _scored_leaves(self) -> pl.LazyFrame:
+        """The leaves :meth:`parents` aggregates, once for all who read them."""
+        if self._leaves is None:
+            self._leaves = self._scored(full=False).cache()
+        return self._leaves
 
     def means(self) -> dict[str, str]:
         """Each aggregated node's mean (arithmetic, geometric or harmonic)."""

@@ -651,13 +651,12 @@ def _check_values(
         for (source, _, wanted), table in zip(sources, tables, strict=True)
         if not _keys_sorted(table, source)
     ]
-    outside, found, years, clipped, flat, *repeated = pl.collect_all(
+    outside, found, years, clipped, *repeated = pl.collect_all(
         [
             _outside_domain(scored, transforms),
             _units_in_data(values.lazy()),
             _years_in_data(index, values.lazy()),
             _clipped(scored, _bounds(resolved)),
-            _without_spread(values.lazy(), index, resolved),
             *repeated,
         ],
         engine=data.engine(index),
@@ -674,7 +673,6 @@ def _check_values(
     _warn_units(index, found, [source for source, _, _ in sources])
     _warn_years(index, years)
     _warn_clipped(index, clipped)
-    _warn_without_spread(index, flat)
     return values.select(data.VALUES)
 
 
@@ -1027,55 +1025,11 @@ def _clipped(scored: pl.LazyFrame, bounds: dict) -> pl.LazyFrame:
     )
 
 
-# Normalizations that divide by the spread of the values: per year, or
-# over all years together (``None``).
-SPREAD = {"minmax": "year", "zscore": "year", "minmax_pooled": None}
-
-
-def _without_spread(values: pl.LazyFrame, index: Index, resolved) -> pl.LazyFrame:
-    """The series (and years) whose values, normalized by their spread, all
-    equal one another: min-max and z-scores then give no score at all.
-
-    All the units of the data are looked at, not only the index's (cheaper
-    than the scope's filter): a series can only be missed, never named
-    wrongly, when units the index leaves out differ from the others."""
-    spread = {
-        node_id: SPREAD[r.normalization.method]
-        for node_id, r in resolved.items()
-        if r.node.is_leaf
-        and r.node.score_from is None
-        and r.normalization.method in SPREAD
-    }
-    per_year = [s for s, over in spread.items() if over == "year"]
-    pooled = [s for s, over in spread.items() if over is None]
-    parts = []
-    if per_year:
-        flat = _flat(values, ["series", "year"], per_year)
-        if index.years:
-            flat = flat.filter(pl.col("year").is_in(list(index.years)))
-        parts.append(flat)
-    if pooled:
-        parts.append(
-            _flat(values, ["series"], pooled).with_columns(year=pl.lit(None, pl.Int64))
-        )
-    if not parts:
-        return pl.LazyFrame(schema={"series": pl.String, "year": pl.Int64})
-    return pl.concat(
-        [p.select(pl.col("series").cast(pl.String), "year") for p in parts]
-    )
-
-
-def _flat(values: pl.LazyFrame, keys: list[str], chosen: list[str]) -> pl.LazyFrame:
-    """The groups by ``keys`` of the ``chosen`` series whose values are all
-    equal (grouped first, then filtered: the groups are few, the rows many)."""
-    return (
-        values.group_by(keys)
-        .agg(flat=pl.col("value").max() == pl.col("value").min())
-        .filter(pl.col("flat") & pl.col("series").cast(pl.String).is_in(chosen))
-    )
-
-
-def _warn_without_spread(index: Index, flat: pl.DataFrame) -> None:
+def warn_without_spread(index: Index, flat: pl.DataFrame) -> None:
+    """Warn of the indicators (``series``) and years (``year``, none for a
+    normalization over all years) whose values do not differ between units:
+    min-max or z-scores give them no score. The run finds them, from the
+    normalized values (see :meth:`.Compiled.without_spread`)."""
     if flat.height == 0:
         return
     years: dict[str, list] = {}
