@@ -195,7 +195,10 @@ def run_aix(panel: Panel, fmt: str) -> pl.DataFrame:
 
 
 def run_polars(panel: Panel, fmt: str) -> pl.DataFrame:
-    """Hand-written Polars: one lazy query from the file to the scores."""
+    """Hand-written Polars: one lazy query from the file to the scores, run
+    by the streaming engine. Each row's settings (sign, weight, parent) are
+    looked up by the place of its code in an ``Enum``, a gather, rather than
+    joined: the fastest way found to write it (a join takes a third longer)."""
     parts = tree(panel)
     if fmt == "parquet":
         scan = pl.scan_parquet(panel.path("panel.parquet"))
@@ -207,28 +210,43 @@ def run_polars(panel: Panel, fmt: str) -> pl.DataFrame:
             "value": pl.Float64,
         }
         scan = pl.scan_csv(panel.path("panel.csv"), schema=schema)
-    codes = pl.Enum(parts["indicators"]["indicator"])
-    leaves = parts["indicators"].with_columns(pl.col("indicator").cast(codes)).lazy()
-    x = (
-        scan.with_columns(pl.col("indicator").cast(codes))
-        .join(leaves, on="indicator", how="inner")
-        .with_columns(x=pl.col("value") * pl.col("sign"))
+    indicators, subs, dims = parts["indicators"], parts["subs"], parts["dims"]
+    sub_codes, dim_codes = pl.Enum(subs["sub"]), pl.Enum(dims["dim"])
+    codes = pl.Enum(indicators["indicator"])
+    x = scan.with_columns(pl.col("indicator").cast(codes)).select(
+        "unit",
+        "year",
+        "indicator",
+        (pl.col("value") * _lookup(indicators["sign"], "indicator")).alias("x"),
+        _lookup(indicators["w_ind"], "indicator").alias("w_ind"),
+        _lookup(indicators["sub"].cast(sub_codes), "indicator").alias("sub"),
     )
     low = pl.col("x").min().over("indicator", "year")
     high = pl.col("x").max().over("indicator", "year")
     scored = x.with_columns(score=SCALE * (pl.col("x") - low) / (high - low))
-    subs = _mean(scored, "sub", "w_ind").join(
-        parts["subs"].lazy(), on="sub", how="left"
+    subs_scored = _mean(scored, "sub", "w_ind").with_columns(
+        _lookup(subs["dim"].cast(dim_codes), "sub").alias("dim"),
+        _lookup(subs["w_sub"], "sub").alias("w_sub"),
     )
-    dims = _mean(subs, "dim", "w_sub").join(parts["dims"].lazy(), on="dim")
-    top = _mean(dims, None, "w_dim").with_columns(node=pl.lit("bench"))
+    dims_scored = _mean(subs_scored, "dim", "w_sub").with_columns(
+        _lookup(dims["w_dim"], "dim").alias("w_dim")
+    )
+    top = _mean(dims_scored, None, "w_dim").with_columns(node=pl.lit("bench"))
     out = pl.concat(
         [
-            dims.select("unit", "year", pl.col("dim").alias("node"), "score"),
+            dims_scored.select(
+                "unit", "year", pl.col("dim").cast(pl.String).alias("node"), "score"
+            ),
             top.select("unit", "year", "node", "score"),
         ]
     )
     return out.collect(engine="streaming")
+
+
+def _lookup(values: pl.Series, code: str) -> pl.Expr:
+    """``values`` (one per category of the ``Enum`` column ``code``, in its
+    order) for each row."""
+    return pl.lit(values).gather(pl.col(code).to_physical())
 
 
 def _mean(frame: pl.LazyFrame, by: str | None, weight: str) -> pl.LazyFrame:
