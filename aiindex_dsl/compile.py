@@ -42,6 +42,19 @@ STEPS = (
     "rank",
 )
 KEYS = ["unit", "year", "node"]
+# The settings of a leaf its steps read, up to normalization.
+STEP_SETTINGS = (
+    "impute",
+    "impute_by",
+    "treat",
+    "transform",
+    "method",
+    "worst",
+    "best",
+    "clip",
+    "target",
+    "sign",
+)
 # The normalizations that divide by the spread of an indicator's values.
 SPREAD = ("minmax", "minmax_pooled", "zscore")
 
@@ -212,6 +225,7 @@ class Compiled:
         self.unit_table = unit_table
         self.raw = raw
         self.leaf_table = table.filter(pl.col("leaf"))
+        self._lookup = lookup(self.leaf_table, "node", keys.node_type)
         self.settings = {
             name: set(self.leaf_table[name].cast(pl.String).to_list())
             for name in ("impute", "treat", "transform", "method")
@@ -250,39 +264,30 @@ class Compiled:
         return read.filter(known if keep is None else known & keep)
 
     def _leaf_rows(self, full: bool, ids: list[str] | None) -> pl.LazyFrame:
-        """The leaves' values with their settings: every unit, year and leaf
-        (``full``, or when imputation fills cells the data has no row for), or
-        only the data's rows."""
+        """The leaves' values with the settings the steps read: every unit,
+        year and leaf (``full``, or when imputation fills cells the data has
+        no row for), or only the data's rows (in the index's years)."""
         table = self.leaf_table
         if ids is not None:
             table = table.filter(pl.col("node").cast(pl.String).is_in(ids))
-        settings = table.lazy()
+        steps = looked_up(self._lookup, "node", STEP_SETTINGS)
         if full:
             ids = table["node"].cast(pl.String).to_list()
-            grid = self.grid(ids).join(
-                settings, on="node", how="left", maintain_order="left"
+            return (
+                self.grid(ids)
+                .with_columns(steps)
+                .join(
+                    self._read(),
+                    on=KEYS,
+                    how="left",
+                    nulls_equal=True,
+                    maintain_order="left",
+                )
             )
-            return grid.join(
-                self._read(),
-                on=KEYS,
-                how="left",
-                nulls_equal=True,
-                maintain_order="left",
-            )
-        return self._with_settings(table)
-
-    def _with_settings(self, table: pl.DataFrame) -> pl.LazyFrame:
-        """The data's rows of the leaves of ``table`` (in the index's years)
-        with their settings, looked up by the place of their node in the
-        enumeration rather than joined: a lookup of each column read is much
-        cheaper than a join of every row. The rows are filtered once."""
-        chosen = table.with_columns(chosen=True)
-        settings = lookup(chosen, "node", self.keys.node_type)
-        keep = looked_up(settings, "node", ["chosen"])[0].fill_null(False)
+        chosen = pl.col("node").is_in(table["node"].implode())
         if self.index.years:
-            keep = keep & pl.col("year").is_in(list(self.index.years))
-        columns = [name for name in table.columns if name != "node"]
-        return self._read(keep).with_columns(looked_up(settings, "node", columns))
+            chosen = chosen & pl.col("year").is_in(list(self.index.years))
+        return self._read(chosen).with_columns(steps)
 
     def _scored(self, full: bool, ids: list[str] | None = None) -> pl.LazyFrame:
         """The leaves through every step up to normalization."""
@@ -301,7 +306,12 @@ class Compiled:
         frame = frame.with_columns(treated_value=pl.col("value"))
         frame = transform(frame, self.settings["transform"], self.settings["method"])
         frame = normalize(frame, self.index.scale, self.settings["method"])
-        return frame.with_columns(coverage=pl.col("observed").cast(pl.Float64))
+        # The other settings only now, so that the steps carry fewer columns.
+        others = [c for c in self.table.columns if c not in ("node", *STEP_SETTINGS)]
+        return frame.with_columns(
+            looked_up(self._lookup, "node", others),
+            coverage=pl.col("observed").cast(pl.Float64),
+        )
 
     # ---- the three parts ---------------------------------------------------------
 
