@@ -40,10 +40,10 @@ class Definition:
         """Load the data and compute every score, contribution and rank."""
         compiled = compile_index(self.ir)
         engine = data.engine(self.ir)
-        parents, flat = pl.collect_all(
-            [compiled.parents(), compiled.without_spread()], engine=engine
-        )
-        warn_without_spread(self.ir, flat)
+        parents = compiled.parents().collect(engine=engine)
+        if parents["unscored"].sum() > 0:
+            flat = compiled.without_spread().collect(engine=engine)
+            warn_without_spread(self.ir, flat)
         check_defined(parents, self.ir, compiled.means())
         parent_rows = parents.lazy()
         nodes = compiled.nodes(parent_rows).collect(engine=engine)

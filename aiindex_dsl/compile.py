@@ -115,7 +115,7 @@ def _node_row(r: Resolved, resolved, order: int, depth: int) -> dict:
         "best": anchors.best if anchors else None,
         "clip": anchors.clip if anchors else True,
         "target": r.normalization.target if scored else None,
-        "sign": -1.0 if r.direction == "negative" else 1.0,
+        "sign": -1 if r.direction == "negative" else 1,
         "transform": r.transform if scored else "none",
         "impute": r.impute if scored else "none",
         "impute_by": r.impute_by if scored and r.impute != "none" else None,
@@ -149,7 +149,7 @@ NODE_SCHEMA = {
     "best": pl.Float64,
     "clip": pl.Boolean,
     "target": pl.Float64,
-    "sign": pl.Float64,
+    "sign": pl.Int8,
     "transform": pl.String,
     "impute": pl.String,
     "impute_by": pl.String,
@@ -231,7 +231,6 @@ class Compiled:
             for name in ("impute", "treat", "transform", "method")
         }
         self._years = None
-        self._leaves = None
 
     @property
     def years(self) -> pl.LazyFrame:
@@ -308,9 +307,11 @@ class Compiled:
         frame = normalize(frame, self.index.scale, self.settings["method"])
         # The other settings only now, so that the steps carry fewer columns.
         others = [c for c in self.table.columns if c not in ("node", *STEP_SETTINGS)]
+        unscored = pl.col("value").is_not_null() & pl.col("score").is_null()
         return frame.with_columns(
             looked_up(self._lookup, "node", others),
             coverage=pl.col("observed").cast(pl.Float64),
+            unscored=unscored.cast(pl.Float64),
         )
 
     # ---- the three parts ---------------------------------------------------------
@@ -320,7 +321,7 @@ class Compiled:
         complete = self.settings["impute"] != {"none"}
         keys = self.keys
         return parents(
-            self._scored_leaves(),
+            self._scored(full=False),
             self.table,
             self.grid,
             complete,
@@ -331,9 +332,9 @@ class Compiled:
     def without_spread(self) -> pl.LazyFrame:
         """The indicators and years (none for a normalization over all years)
         whose values do not differ between units, so that min-max or z-scores
-        give them no score: the cells with a value and no score. They are
-        read from the leaves :meth:`parents` reads, so that both collected
-        together make one pass over the data (``series``, ``year``)."""
+        give them no score: the cells with a value and no score (``series``,
+        ``year``). A second pass over the leaves, worth making only when
+        :meth:`parents` counts such cells (``unscored``)."""
         spread = self.leaf_table.filter(
             pl.col("method").cast(pl.String).is_in(SPREAD)
         ).select(pl.col("node").cast(pl.String), pl.col("method").cast(pl.String))
@@ -342,17 +343,11 @@ class Compiled:
         if not ids:
             return pl.LazyFrame(schema={"series": pl.String, "year": pl.Int64})
         node = pl.col("node").cast(pl.String)
-        lost = self._scored_leaves().filter(
-            node.is_in(ids) & pl.col("value").is_not_null() & pl.col("score").is_null()
+        lost = self._scored(full=False).filter(
+            node.is_in(ids) & (pl.col("unscored") > 0)
         )
         year = pl.when(node.is_in(pooled)).then(None).otherwise(pl.col("year"))
         return lost.select(node.alias("series"), year.alias("year")).unique()
-
-    def _scored_leaves(self) -> pl.LazyFrame:
-        """The leaves :meth:`parents` aggregates, once for all who read them."""
-        if self._leaves is None:
-            self._leaves = self._scored(full=False).cache()
-        return self._leaves
 
     def means(self) -> dict[str, str]:
         """Each aggregated node's mean (arithmetic, geometric or harmonic)."""

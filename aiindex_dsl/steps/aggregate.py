@@ -28,7 +28,7 @@ from ..ir import Index
 MEANS = ("arithmetic", "geometric", "harmonic")
 GROUP = ["unit", "year", "parent"]
 KEYS = ["unit", "year", "node"]
-CHILD = ["unit", "year", "node", "parent", "weight", "score", "coverage"]
+CHILD = ["unit", "year", "node", "parent", "weight", "score", "coverage", "unscored"]
 PARENT = [*CHILD, "children", "share", "effective_share"]
 
 
@@ -41,15 +41,17 @@ def parents(
     split: Callable[[str], list[pl.Expr]],
 ) -> pl.LazyFrame:
     """Every parent's row (unit, year, node) for every unit and year: score,
-    coverage, ``children`` (the weight of its children with a score), ``share``
-    (its weight within its own parent after renormalization) and
+    coverage, ``children`` (the weight of its children with a score),
+    ``unscored`` (the number of leaves below it with a value and no score),
+    ``share`` (its weight within its own parent after renormalization) and
     ``effective_share`` (the product of the shares along its path).
 
     ``leaves`` holds the leaves' ``unit, year, node, parent, depth, weight,
-    score, coverage``; ``nodes`` is the node table (``depth``, ``leaf``,
-    ``weight``, ``aggregate``, ``min_coverage``); ``grid(ids)`` is every unit
-    and year of those nodes. ``complete`` says the leaves hold a row for every
-    unit, year and leaf; otherwise the parents' tables are completed to the grid.
+    score, coverage, unscored`` (1 for a leaf with a value and no score);
+    ``nodes`` is the node table (``depth``, ``leaf``, ``weight``,
+    ``aggregate``, ``min_coverage``); ``grid(ids)`` is every unit and year of
+    those nodes. ``complete`` says the leaves hold a row for every unit, year
+    and leaf; otherwise the parents' tables are completed to the grid.
     ``key(column)`` is one integer for the unit, the year and the node named in
     ``column``: the tables are grouped and joined on it rather than on the
     three columns, which ``split(column)`` makes again from the integer.
@@ -114,14 +116,18 @@ def _sums(parts: list[pl.LazyFrame], methods, key, split) -> pl.LazyFrame:
         pl.when(present).then(weight).otherwise(0.0).alias("present"),
         *(pl.when(present).then(terms[m]).otherwise(0.0).alias(m) for m in used),
         (weight * pl.col("coverage").fill_null(0.0)).alias("covered"),
+        "unscored",
     )
-    sums = rows.group_by("row").agg(pl.col("present", *used, "covered").sum())
+    sums = rows.group_by("row").agg(
+        pl.col("present", *used, "covered", "unscored").sum()
+    )
     return sums.with_columns(*split("parent"), children=pl.col("present"))
 
 
 def _completed(sums, grid: pl.LazyFrame, methods, key) -> pl.LazyFrame:
     """The level's sums for every unit and year (zero where no child has a row)."""
-    names = ["present", "children", *(m for m in MEANS if m in methods), "covered"]
+    used = [m for m in MEANS if m in methods]
+    names = ["present", "children", *used, "covered", "unscored"]
     keys = grid.rename({"node": "parent"})
     if sums is None:
         return keys.with_columns(pl.lit(0.0).alias(name) for name in names)
@@ -141,6 +147,7 @@ def _scored(table: pl.LazyFrame, methods) -> pl.LazyFrame:
         _mean(methods).alias("score"),
         _coverage().alias("coverage"),
         "children",
+        "unscored",
     )
 
 
