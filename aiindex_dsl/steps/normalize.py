@@ -25,20 +25,31 @@ from __future__ import annotations
 import polars as pl
 
 from ..ir import Scale
+from . import node_and_year
 
 BY_YEAR = ("node", "year")
 
 
-def _windows(x: pl.Expr) -> dict[str, pl.Expr]:
-    """The statistics over the values of an indicator (and year) the methods
-    read, each computed once into a column of its own."""
+def _statistics(x: pl.Expr) -> dict[str, tuple[str, pl.Expr]]:
+    """The statistics over the values of an indicator the methods read, and
+    what they are over: an indicator and year (``year``), or an indicator in
+    all years (``node``). Each is computed once, in a ``group_by`` joined
+    back to the rows: unlike a window, it does not hold every row in memory
+    at once."""
     return {
-        "__low": x.min().over(BY_YEAR),
-        "__high": x.max().over(BY_YEAR),
-        "__low_pooled": x.min().over("node"),
-        "__high_pooled": x.max().over("node"),
-        "__mean": x.mean().over(BY_YEAR),
-        "__sd": x.std().over(BY_YEAR),
+        "__low": ("year", x.min()),
+        "__high": ("year", x.max()),
+        "__low_pooled": ("node", x.min()),
+        "__high_pooled": ("node", x.max()),
+        "__mean": ("year", x.mean()),
+        "__sd": ("year", x.std()),
+    }
+
+
+def _windows(x: pl.Expr) -> dict[str, pl.Expr]:
+    """The statistics that need each value's place among the others (the
+    ranks), as windows."""
+    return {
         "__rank": x.rank("min").over(BY_YEAR).cast(pl.Float64),
         "__count": x.count().over(BY_YEAR),
     }
@@ -53,8 +64,34 @@ READS = {
 }
 
 
-def normalize(frame: pl.LazyFrame, scale: Scale, methods: set[str]) -> pl.LazyFrame:
-    """Add ``score`` and ``clipped`` from ``value`` and the method columns."""
+def _with_statistics(frame: pl.LazyFrame, x: pl.Expr, read: list[str], ordered: bool):
+    """``frame`` with the columns ``read`` (see :func:`_statistics` and
+    :func:`_windows`); ``ordered``: keep the order of its rows."""
+    keys = {"year": node_and_year(), "node": pl.col("node").to_physical()}
+    statistics = _statistics(x)
+    for over, key in keys.items():
+        names = [n for n in read if n in statistics and statistics[n][0] == over]
+        if not names:
+            continue
+        grouped = frame.group_by(key.alias("__group")).agg(
+            statistics[n][1].alias(n) for n in names
+        )
+        frame = frame.with_columns(key.alias("__group")).join(
+            grouped,
+            on="__group",
+            how="left",
+            maintain_order="left" if ordered else "none",
+        )
+        frame = frame.drop("__group")
+    windows = _windows(x)
+    return frame.with_columns(windows[n].alias(n) for n in read if n in windows)
+
+
+def normalize(
+    frame: pl.LazyFrame, scale: Scale, methods: set[str], ordered: bool = True
+) -> pl.LazyFrame:
+    """Add ``score`` and ``clipped`` from ``value`` and the method columns;
+    ``ordered``: keep the order of the rows."""
     x = pl.col("value") * pl.col("sign")
     c = pl.col
     branches = {
@@ -80,9 +117,8 @@ def normalize(frame: pl.LazyFrame, scale: Scale, methods: set[str]) -> pl.LazyFr
                 .then(branches[method]())
                 .otherwise(score)
             )
-    windows = _windows(x)
     read = list(dict.fromkeys(name for m in used for name in READS.get(m, ())))
-    frame = frame.with_columns(windows[name].alias(name) for name in read)
+    frame = _with_statistics(frame, x, read, ordered)
     frame = frame.with_columns(score.cast(pl.Float64).alias("score")).drop(read)
     # A score the method leaves undefined (min-max of a constant indicator) is
     # missing, so that the means above leave it out rather than turn NaN.
