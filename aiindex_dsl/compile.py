@@ -361,11 +361,9 @@ class Compiled:
         """The result rows of the aggregated nodes, in the results' order.
 
         :meth:`parents` has a row for every unit, year and aggregated node
-        (the grid), so they need only be sorted, by one integer key instead
-        of three: year, node in the tree's order, unit.
+        (the grid), in that order: they need only their settings.
         """
-        rows = parent_rows.drop("parent", "weight")
-        frame = rows.sort(self.keys.row())
+        frame = parent_rows.drop("parent", "weight")
         settings = lookup(self.table, "node", self.keys.node_type)
         columns = [name for name in self.table.columns if name != "node"]
         frame = frame.with_columns(looked_up(settings, "node", columns))

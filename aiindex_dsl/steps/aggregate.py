@@ -40,7 +40,8 @@ def parents(
     key: Callable[[str], pl.Expr],
     split: Callable[[str], list[pl.Expr]],
 ) -> pl.LazyFrame:
-    """Every parent's row (unit, year, node) for every unit and year: score,
+    """Every parent's row (unit, year, node) for every unit and year, sorted
+    by year, node (in the tree's order) and unit: score,
     coverage, ``children`` (the weight of its children with a score),
     ``unscored`` (the number of leaves below it with a value and no score),
     ``share`` (its weight within its own parent after renormalization) and
@@ -84,7 +85,8 @@ def parents(
         table = sums.join(own, on="parent", how="left")
         below = _scored(table, methods).cache()
         levels[level] = below
-    return _effective(levels, key)
+    # Sorted here, in the query, so that the results need no sorted copy.
+    return _effective(levels, key).sort(key("node"))
 
 
 def _leaves_at(leaves: pl.LazyFrame, depth: int, filtered: bool) -> pl.LazyFrame:
