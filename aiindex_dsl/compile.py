@@ -92,6 +92,11 @@ def node_table(index: Index, resolved: dict[str, Resolved]) -> pl.DataFrame:
         for order, r in enumerate(resolved[n.id] for n in index.root.walk())
     ]
     schema = dict(NODE_SCHEMA) | {f"a{d}": pl.String for d in range(depth + 1)}
+    # The text settings as enumerations of the values they take: the steps
+    # compare them on every row, and a row then holds a small integer.
+    schema |= {
+        name: pl.Enum(sorted({row[name] for row in rows} - {None})) for name in SETTINGS
+    }
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -203,7 +208,7 @@ def compile_index(index: Index) -> Compiled:
     unit_table = units(index)
     keys = Keys.of(unit_table, table, data.series_type(index))
     raw = raw_values(index, unit_table, resolved)
-    return Compiled(index, keys, _enumerated(keys.nodes(table)), unit_table, raw)
+    return Compiled(index, keys, keys.nodes(table), unit_table, raw)
 
 
 class Compiled:
@@ -522,15 +527,6 @@ class Keys:
 
 
 SETTINGS = ("kind", "aggregate", "method", "transform", "impute", "treat")
-
-
-def _enumerated(table: pl.DataFrame) -> pl.DataFrame:
-    """The nodes' text settings as enumerations of the values they take: the
-    steps compare them on every row, and a row holds a small integer."""
-    return table.with_columns(
-        pl.col(name).cast(pl.Enum(table[name].drop_nulls().unique().sort()))
-        for name in SETTINGS
-    )
 
 
 def _with_groups(frame: pl.LazyFrame, groups: pl.LazyFrame | None) -> pl.LazyFrame:

@@ -547,6 +547,8 @@ PARSED = [
 
 
 def _cell_diagnostics(index: Index, source: Source, bad: pl.DataFrame) -> list:
+    if bad.height == 0:
+        return []
     years = bad.filter(pl.col("year_bad")).unique("row", maintain_order=True)
     return _bad_years(index, years, source) + _number_problems(
         index, source, bad.filter(~pl.col("year_bad"))
