@@ -27,15 +27,11 @@ import polars as pl
 from ..ir import Scale
 from . import node_and_year
 
-BY_YEAR = ("node", "year")
-
 
 def _statistics(x: pl.Expr) -> dict[str, tuple[str, pl.Expr]]:
     """The statistics over the values of an indicator the methods read, and
     what they are over: an indicator and year (``year``), or an indicator in
-    all years (``node``). Each is computed once, in a ``group_by`` joined
-    back to the rows: unlike a window, it does not hold every row in memory
-    at once."""
+    all years (``node``)."""
     return {
         "__low": ("year", x.min()),
         "__high": ("year", x.max()),
@@ -43,17 +39,13 @@ def _statistics(x: pl.Expr) -> dict[str, tuple[str, pl.Expr]]:
         "__high_pooled": ("node", x.max()),
         "__mean": ("year", x.mean()),
         "__sd": ("year", x.std()),
+        "__rank": ("year", x.rank("min").cast(pl.Float64)),
+        "__count": ("year", x.count()),
     }
 
 
-def _windows(x: pl.Expr) -> dict[str, pl.Expr]:
-    """The statistics that need each value's place among the others (the
-    ranks), as windows."""
-    return {
-        "__rank": x.rank("min").over(BY_YEAR).cast(pl.Float64),
-        "__count": x.count().over(BY_YEAR),
-    }
-
+# The statistics of one value among the others, which a group cannot hold.
+RANKS = ("__rank", "__count")
 
 READS = {
     "minmax": ("__low", "__high"),
@@ -64,13 +56,23 @@ READS = {
 }
 
 
-def _with_statistics(frame: pl.LazyFrame, x: pl.Expr, read: list[str], ordered: bool):
-    """``frame`` with the columns ``read`` (see :func:`_statistics` and
-    :func:`_windows`); ``ordered``: keep the order of its rows."""
+def _with_statistics(frame: pl.LazyFrame, x: pl.Expr, read, ordered, streamed):
+    """``frame`` with the columns ``read`` (see :func:`_statistics`), each
+    computed once; ``ordered``: keep the order of the rows.
+
+    A statistic is a window over the rows of its group; when the plan is
+    ``streamed`` (large data), those of a whole group (all but the ranks)
+    are instead grouped and joined back to the rows, which streams, where a
+    window holds every row in memory at once. A window costs less for a
+    small table."""
     keys = {"year": node_and_year(), "node": pl.col("node").to_physical()}
     statistics = _statistics(x)
+    windowed = [n for n in read if not streamed or n in RANKS]
+    frame = frame.with_columns(
+        statistics[n][1].over(keys[statistics[n][0]]).alias(n) for n in windowed
+    )
     for over, key in keys.items():
-        names = [n for n in read if n in statistics and statistics[n][0] == over]
+        names = [n for n in read if n not in windowed and statistics[n][0] == over]
         if not names:
             continue
         grouped = frame.group_by(key.alias("__group")).agg(
@@ -83,15 +85,19 @@ def _with_statistics(frame: pl.LazyFrame, x: pl.Expr, read: list[str], ordered: 
             maintain_order="left" if ordered else "none",
         )
         frame = frame.drop("__group")
-    windows = _windows(x)
-    return frame.with_columns(windows[n].alias(n) for n in read if n in windows)
+    return frame
 
 
 def normalize(
-    frame: pl.LazyFrame, scale: Scale, methods: set[str], ordered: bool = True
+    frame: pl.LazyFrame,
+    scale: Scale,
+    methods: set[str],
+    ordered: bool = True,
+    streamed: bool = False,
 ) -> pl.LazyFrame:
     """Add ``score`` and ``clipped`` from ``value`` and the method columns;
-    ``ordered``: keep the order of the rows."""
+    ``ordered``: keep the order of the rows; ``streamed``: the plan runs on
+    Polars' streaming engine (see :func:`_with_statistics`)."""
     x = pl.col("value") * pl.col("sign")
     c = pl.col
     branches = {
@@ -118,7 +124,7 @@ def normalize(
                 .otherwise(score)
             )
     read = list(dict.fromkeys(name for m in used for name in READS.get(m, ())))
-    frame = _with_statistics(frame, x, read, ordered)
+    frame = _with_statistics(frame, x, read, ordered, streamed)
     frame = frame.with_columns(score.cast(pl.Float64).alias("score")).drop(read)
     # A score the method leaves undefined (min-max of a constant indicator) is
     # missing, so that the means above leave it out rather than turn NaN.
