@@ -44,7 +44,7 @@ class Definition:
         if parents["unscored"].sum() > 0:
             flat = compiled.without_spread().collect(engine=engine)
             warn_without_spread(self.ir, flat)
-        check_defined(parents, self.ir, compiled.means())
+        check_defined(parents, self.ir, compiled.means)
         parent_rows = parents.lazy()
         nodes = compiled.nodes(parent_rows).collect(engine=engine)
         return Results(

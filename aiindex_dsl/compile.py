@@ -424,12 +424,14 @@ def lookup(table: pl.DataFrame, on: str, codes: pl.Enum) -> pl.DataFrame:
     """``table``, which has a row per code of column ``on``, with its rows in
     the order of the enumeration ``codes`` (a row of nulls for a code it
     lacks): row i is that of the code stored as i."""
-    order = pl.DataFrame({on: codes.categories.cast(codes)})
-    return order.join(
-        table.with_columns(pl.col(on).cast(codes)),
-        on=on,
-        how="left",
-        maintain_order="left",
+    place = {code: i for i, code in enumerate(codes.categories.to_list())}
+    rows: list[int | None] = [None] * len(place)
+    for row, code in enumerate(table[on].cast(pl.String).to_list()):
+        if code in place:
+            rows[place[code]] = row
+    order = pl.Series(rows, dtype=pl.UInt32)
+    return table.select(pl.all().gather(order)).with_columns(
+        pl.col(on).cast(pl.String).cast(codes)
     )
 
 

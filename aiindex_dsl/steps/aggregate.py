@@ -245,11 +245,13 @@ def _share() -> pl.Expr:
 LISTED = 5
 
 
-def check_defined(rows: pl.DataFrame, index: Index, means: dict[str, str]) -> None:
+def check_defined(
+    rows: pl.DataFrame, index: Index, means: Callable[[], dict[str, str]]
+) -> None:
     """Raise if a parent's score is not a number (NaN): a geometric mean of a
     negative score, or a harmonic mean of scores of both signs, has none.
 
-    ``rows`` are the parents' rows; ``means``: each parent's aggregation.
+    ``rows`` are the parents' rows; ``means()``: each parent's aggregation.
     Left alone, such a score would sort above every other and rank first.
     """
     undefined = rows.filter(pl.col("score").is_nan())
@@ -261,6 +263,7 @@ def check_defined(rows: pl.DataFrame, index: Index, means: dict[str, str]) -> No
         above, on=["unit", "year", "node"], how="anti", nulls_equal=True
     )
     problems = []
+    means = means()
     for (node,), found in undefined.partition_by("node", as_dict=True).items():
         node = str(node)
         cells = ", ".join(
