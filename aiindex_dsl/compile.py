@@ -7,10 +7,11 @@ or data at run time. Its steps run in the order of :data:`STEPS`:
          -> aggregate -> rank
 
 The plan works on one table with a row per unit, year and node of the tree
-(indicators and dimensions alike). Each node's settings travel as columns of a
-small table joined onto it, so each step is one vectorized expression for all
-indicators at once; aggregation groups each level of the tree by unit, year
-and parent, and joins the parents' scores back.
+(indicators and dimensions alike). Units and nodes are enumerations, and each
+node's settings travel as columns looked up by its code in a small table (a
+gather, much cheaper than a join), so each step is one vectorized expression
+for all indicators at once; aggregation groups each level of the tree by one
+integer of unit, year and parent.
 """
 
 from __future__ import annotations
@@ -463,11 +464,6 @@ def _text(name: str, dtype: pl.DataType) -> pl.Expr:
     if isinstance(dtype, pl.Enum):
         column = pl.lit(dtype.categories).gather(column.to_physical())
     return column.cast(pl.String).alias(name)
-
-
-def _sorted_units(keys: Keys, unit_table: pl.DataFrame) -> pl.LazyFrame:
-    """The units as the enumeration, in its order (that of their codes)."""
-    return keys.units(unit_table.lazy().select("unit")).sort("unit")
 
 
 class Keys:
