@@ -56,16 +56,19 @@ def check(index: Index) -> Index:
 
 
 def duplicate_ids(index: Index) -> Iterator[Diagnostic]:
-    """Two nodes, units, sources or variables with the same id."""
-    groups = {
-        "node": list(index.nodes()),
-        "unit": list(index.units) + list(index.groups),
-        "source": list(index.sources),
-        "variable": list(index.variables),
-    }
-    for kind, items in groups.items():
+    """Two nodes, units, sources or variables with the same id. The index
+    itself, its dimensions, indicators and variables share one set of ids:
+    each names a series of the data and of the results."""
+    series = [("node", n) for n in index.root.walk()]
+    series += [("variable", v) for v in index.variables]
+    groups = [
+        series,
+        [("unit", u) for u in [*index.units, *index.groups]],
+        [("source", s) for s in index.sources],
+    ]
+    for items in groups:
         first: dict[str, object] = {}
-        for item in items:
+        for kind, item in items:
             key = getattr(item, "id", None) or item.code
             if key in first:
                 line = first[key].span.line if first[key].span else "?"
@@ -640,6 +643,7 @@ def sources(index: Index) -> Iterator[Diagnostic]:
                 ("remove `year column`: the years are in the column names",),
             )
     by_id = {s.id: s for s in index.sources}
+    yield from _without_years(index, by_id)
     for node in index.nodes():
         source = by_id.get(node.data.source) if node.data else None
         if (
@@ -654,6 +658,32 @@ def sources(index: Index) -> Iterator[Diagnostic]:
                 node.data.span,
                 (f'for example `from {source.id} "{node.data.selector}_{{year}}"`',),
             )
+
+
+def _without_years(index: Index, by_id: dict) -> Iterator[Diagnostic]:
+    """A source of values without a year column, read by an index of several
+    years: its rows would belong to none of them."""
+    if len(index.years) < 2:
+        return
+    refs = [n.data or n.score_from for n in index.nodes()]
+    refs += list(index.variables)
+    read = dict.fromkeys(ref.source for ref in refs if ref is not None)
+    shown = ", ".join(str(y) for y in index.years[:3])
+    shown += ", ..." if len(index.years) > 3 else ""
+    for source_id in read:
+        source = by_id.get(source_id)
+        if source is None or source.layout == "wide_by_year" or source.year_column:
+            continue
+        yield Diagnostic(
+            "E248",
+            f"source `{source.id}` has no year column, but the index scores "
+            f"{len(index.years)} years ({shown}): its values would count for none",
+            source.span,
+            (
+                'name the column that holds the year: `year column "year"`',
+                "or score one year: `years 2024`",
+            ),
+        )
 
 
 def header(index: Index) -> Iterator[Diagnostic]:

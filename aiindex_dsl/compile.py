@@ -318,7 +318,10 @@ class Compiled:
         unscored = pl.col("value").is_not_null() & pl.col("score").is_null()
         return frame.with_columns(
             looked_up(self._lookup, "node", others),
-            coverage=pl.col("observed").cast(pl.Float64),
+            # Backed by data: a value read (not imputed) that has a score.
+            coverage=(pl.col("observed") & pl.col("score").is_not_null()).cast(
+                pl.Float64
+            ),
             unscored=unscored.cast(pl.Float64),
         )
 

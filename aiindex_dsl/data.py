@@ -152,7 +152,11 @@ def _key(source: Source) -> tuple | None:
 
 
 def numeric_columns(source: Source, wanted: list[Request]) -> dict[str, pl.DataType]:
-    """The columns of a text file that hold numbers (values and the year)."""
+    """The columns of a text file that hold numbers (values and the year),
+    none when a missing-value marker is a number (``missing "-999"``): read
+    as a number, it could not be told from a value."""
+    if any(is_number(marker) for marker in source.missing):
+        return {}
     columns: dict[str, pl.DataType] = {}
     if source.layout == "long":
         columns[source.value_column] = pl.Float64
@@ -163,6 +167,15 @@ def numeric_columns(source: Source, wanted: list[Request]) -> dict[str, pl.DataT
     if source.year_column and source.year_column not in columns:
         columns[source.year_column] = pl.Int64
     return columns
+
+
+def is_number(text: str) -> bool:
+    """Whether a missing-value marker reads as a number."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def scan_typed(source: Source, columns: dict[str, pl.DataType]) -> pl.LazyFrame:

@@ -96,16 +96,37 @@ def read_units(index: Index) -> pl.DataFrame | None:
     _file_itself(source)
     frame = data.scan(source)
     names = data.columns(frame, source)
-    _require(source, names, [(spec.code_column, spec.span)])
-    name_column = spec.name_column if spec.name_column in names else spec.code_column
-    read = frame.select(
+    needed = [(spec.code_column, spec.span)]
+    if spec.name_column is not None:
+        needed.append((spec.name_column, spec.span))
+    _require(source, names, needed)
+    offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
+    read = frame.with_row_index("row", offset=offset).select(
+        "row",
         pl.col(spec.code_column).cast(pl.String).str.strip_chars().alias("unit"),
-        pl.col(name_column).cast(pl.String).alias("name"),
+        pl.col(spec.name_column or spec.code_column).cast(pl.String).alias("name"),
     )
     try:
-        return read.collect()
+        table = read.collect()
     except (pl.exceptions.PolarsError, OSError) as error:
         raise _unreadable(source, error) from None
+    empty = table.filter(pl.col("unit").is_null() | (pl.col("unit") == ""))
+    if empty.height:
+        raise AixError(_without_code(source, spec, empty["row"].to_list()))
+    return table.drop("row")
+
+
+def _without_code(source: Source, spec, rows: list[int]) -> list[Diagnostic]:
+    path = data.path_of(source)
+    shown = ", ".join(str(r) for r in rows[:MAX_LISTED])
+    more = f" and {len(rows) - MAX_LISTED} more" if len(rows) > MAX_LISTED else ""
+    message = (
+        f"{path}, row {shown}{more}, column `{spec.code_column}`: a unit without a code"
+    )
+    hint = "write the unit's code in the row, or remove the row"
+    return [
+        Diagnostic("E416", message, spec.span, (hint,), location=f"{path}:{rows[0]}")
+    ]
 
 
 def _by_source(index: Index) -> list[tuple[Source, list[data.Request]]]:
@@ -459,6 +480,10 @@ def _number(cell: pl.Expr, dtype, source: Source) -> dict[str, pl.Expr]:
     if _is_numeric(dtype):
         number = cell.cast(pl.Float64)
         missing = number.is_null() | number.is_nan()
+        # A marker that is a number (``missing "-999"``) marks it as well.
+        marked = [float(m) for m in source.missing if data.is_number(m)]
+        if marked:
+            missing = missing | number.is_in(marked)
         return {
             "text": pl.when(number.is_infinite()).then(cell.cast(pl.String)),
             "value": pl.when(missing).then(None).otherwise(number),
@@ -584,11 +609,14 @@ def _number_problems(index: Index, source: Source, rows) -> list[Diagnostic]:
             )
             + (
                 _span_of(index, row["series"]),
-                _number_hints(row["text"]),
+                _number_hints(row["text"]) if row["value"] is None else (_INFINITE,),
                 row["column"],
             )
         ),
     )
+
+
+_INFINITE = "write a finite number, or leave the cell empty if the value is unknown"
 
 
 def _number_hints(text: str) -> tuple[str, ...]:
@@ -855,7 +883,7 @@ def _duplicate(index: Index, found: dict) -> Diagnostic:
         f"{path}: {found['unit']}{year} has {len(rows)} rows for {names} (rows {shown})"
     )
     hints = ["keep one row per unit, year and indicator"]
-    if source.year_column is None:
+    if source.year_column is None and source.layout != "wide_by_year":
         hints.append(
             "the source has no `year column`, so every row counts as the index's"
             ' year; if the file has one, name it: `year column "year"`'

@@ -174,6 +174,12 @@ def test_distance_to_target_is_capped(scratch):
     assert got == [50, 100, 100]
 
 
+def test_distance_to_target_of_a_missing_value_is_missing(scratch):
+    text = definition('indicator x { from d "x"  normalize target 50 }', 3)
+    got = scores(scratch.run(text, {"data.csv": csv({"x": [25.0, None, 80.0]})}), "x")
+    assert got == [50, None, 100]
+
+
 def test_rank_and_percentile_share_ties(scratch):
     data = {"data.csv": csv({"x": [3.0, 1.0, 3.0, 2.0]})}
     ranks = scores(
@@ -444,6 +450,9 @@ def test_a_constant_indicator_has_no_minmax_score_and_is_left_out(scratch):
     results = scratch.run(text, {"data.csv": csv({"a": [5.0, 5.0], "b": [1.0, 3.0]})})
     assert scores(results, "a") == [None, None]
     assert scores(results, "top") == [0, 100]
+    # Its values are read but back no score: they do not count as covered.
+    top = results.long.filter(pl.col("node") == "top")
+    assert top["coverage"].to_list() == [0.5, 0.5]
 
 
 def test_imputing_by_a_column_no_file_has_is_reported(scratch):

@@ -149,7 +149,9 @@ def _target(scale: Scale) -> pl.Expr:
         .then(pl.col("value") / pl.col("target"))
         .otherwise(pl.col("target") / pl.col("value"))
     )
-    return scale.low + (scale.high - scale.low) * pl.min_horizontal(ratio, 1.0)
+    # Capped at the target (``clip``, not ``min_horizontal``, which would
+    # make a missing value reach it).
+    return scale.low + (scale.high - scale.low) * ratio.clip(upper_bound=1.0)
 
 
 def _clip(score: pl.Expr, scale: Scale) -> list[pl.Expr]:
