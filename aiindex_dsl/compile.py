@@ -312,7 +312,9 @@ class Compiled:
         frame = transform(frame, self.settings["transform"], self.settings["method"])
         methods = self.settings["method"]
         streamed = data.engine(self.index) != "in-memory"
-        frame = normalize(frame, self.index.scale, methods, full, streamed)
+        frame = normalize(
+            frame, self.index.scale, methods, full, streamed, groups=groups
+        )
         # The other settings only now, so that the steps carry fewer columns.
         others = [c for c in self.table.columns if c not in ("node", *STEP_SETTINGS)]
         unscored = pl.col("value").is_not_null() & pl.col("score").is_null()
@@ -398,12 +400,13 @@ class Compiled:
     def _finish(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Points, ranks, names and the result columns (units and nodes still
         as enumerations, so the rows sort by them)."""
+        # Units are ranked among themselves: a group has no rank.
+        score = pl.col("score").fill_nan(None)
+        if self.index.groups:
+            codes = [g.code for g in self.index.groups]
+            score = pl.when(~pl.col("unit").cast(pl.String).is_in(codes)).then(score)
         ranked = frame.with_columns(
-            pl.col("score")
-            .fill_nan(None)
-            .rank("min", descending=True)
-            .over(["year", "node"])
-            .alias("rank"),
+            score.rank("min", descending=True).over(["year", "node"]).alias("rank"),
             (pl.col("effective_share") * pl.col("score")).alias("points"),
         )
         names = lookup(self.keys.units(self.unit_table), "unit", self.keys.unit_type)

@@ -171,3 +171,26 @@ def test_an_empty_cell_of_the_group_itself_gives_way_to_its_members(tmp_path):
     )
     results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
     assert raw(results, "x", "H") == pytest.approx(3.0)
+
+
+def test_a_group_is_scored_against_its_members_not_among_them(tmp_path):
+    """Min-max over P1, P2 and P3 (1, 2, 3) gives 0, 50 and 100 whatever the
+    group S (their sum, 6) holds; S is placed on that scale (250) and is not
+    ranked among the units."""
+    (tmp_path / "p.csv").write_text("unit,year,x\nP1,2023,1\nP2,2023,2\nP3,2023,3\n")
+    (tmp_path / "t.aix").write_text(
+        "index t {\n  years 2023\n  units { P1 P2 P3 }\n"
+        "  group S { members P1 P2 P3 rollup sum }\n"
+        '  source p { file "p.csv" year column "year" }\n'
+        '  indicator x { from p "x"  normalize minmax }\n}\n'
+    )
+    results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
+    rows = results.long.filter(results.long["node"] == "x").sort("unit")
+    assert dict(zip(rows["unit"], rows["score"], strict=True)) == {
+        "P1": 0.0,
+        "P2": 50.0,
+        "P3": 100.0,
+        "S": 250.0,
+    }
+    ranks = dict(zip(rows["unit"], rows["rank"], strict=True))
+    assert ranks == {"P1": 3, "P2": 2, "P3": 1, "S": None}

@@ -17,6 +17,11 @@ Methods, chosen per indicator in the ``method`` column:
 A score a method leaves undefined (min-max or z-score of an indicator whose
 values are all equal) is missing.
 
+The statistics (minimum, maximum, mean, standard deviation, ranks) are those
+of the units alone: a unit group, whose values are its members', is scored
+against them, not among them; it has no rank among the units, so ``rank``
+and ``percentile`` give it no score.
+
 Example: anchors worst 0 best 50 on 0-100, x = 11.3 -> score 22.6.
 """
 
@@ -94,11 +99,17 @@ def normalize(
     methods: set[str],
     ordered: bool = True,
     streamed: bool = False,
+    groups: list[str] = (),
 ) -> pl.LazyFrame:
     """Add ``score`` and ``clipped`` from ``value`` and the method columns;
     ``ordered``: keep the order of the rows; ``streamed``: the plan runs on
-    Polars' streaming engine (see :func:`_with_statistics`)."""
+    Polars' streaming engine (see :func:`_with_statistics`); ``groups``: the
+    codes of the unit groups, left out of the statistics."""
     x = pl.col("value") * pl.col("sign")
+    peers = x
+    if groups:
+        peers = pl.when(~pl.col("unit").cast(pl.String).is_in(list(groups)))
+        peers = peers.then(x)
     c = pl.col
     branches = {
         "anchors": lambda: _linear(c("value"), c("worst"), c("best"), scale),
@@ -124,7 +135,7 @@ def normalize(
                 .otherwise(score)
             )
     read = list(dict.fromkeys(name for m in used for name in READS.get(m, ())))
-    frame = _with_statistics(frame, x, read, ordered, streamed)
+    frame = _with_statistics(frame, peers, read, ordered, streamed)
     frame = frame.with_columns(score.cast(pl.Float64).alias("score")).drop(read)
     # A score the method leaves undefined (min-max of a constant indicator) is
     # missing, so that the means above leave it out rather than turn NaN.
