@@ -669,7 +669,8 @@ def _check_values(
     scope = _scope(index)
 
     problems = []
-    for (source, cells, _), table in zip(sources, tables, strict=True):
+    for (source, cells, wanted), table in zip(sources, tables, strict=True):
+        problems += _codes_not_found(source, wanted, table)
         problems += _cell_diagnostics(index, source, _bad_cells(table, cells, scope))
     if problems:
         raise AixError(problems)
@@ -711,6 +712,33 @@ def _scored_units(values: pl.DataFrame) -> pl.DataFrame:
     if values["unit"].null_count() == 0:
         return values
     return values.filter(pl.col("unit").is_not_null())
+
+
+def _codes_not_found(source: Source, wanted, table: pl.DataFrame) -> list:
+    """The codes a long file was to be read for that no row of it holds, as
+    a wide file's missing column is (with the closest codes it does hold)."""
+    if source.layout != "long":
+        return []
+    found = set(table["series"].drop_nulls().unique().cast(pl.String).to_list())
+    missing = [r for r in wanted if r.series not in found]
+    if not missing:
+        return []
+    frame = data.scan(source)
+    code = pl.col(source.indicator_column).cast(pl.String).str.strip_chars()
+    held = _collect(frame.select(code.unique().drop_nulls()), source)
+    codes = sorted(held.to_series().to_list())
+    path = data.path_of(source)
+    problems = []
+    for request in missing:
+        hints = did_you_mean(request.ref.selector, codes) or (
+            f"the file's codes are: {', '.join(codes[:12])}",
+        )
+        message = (
+            f"{path}: no row has `{request.ref.selector}` in column "
+            f"`{source.indicator_column}`"
+        )
+        problems.append(Diagnostic("E417", message, request.ref.span, hints))
+    return problems
 
 
 def _good(table: pl.DataFrame) -> pl.DataFrame:
