@@ -701,7 +701,7 @@ def _check_values(
     problems += _domain_problems(index, outside, transforms)
     if problems:
         raise AixError(problems)
-    _warn_units(index, found, [source for source, _, _ in sources])
+    _warn_units(index, found, [source for source, _, _ in sources], units)
     _warn_years(index, years)
     _warn_clipped(index, clipped)
     return values.select(data.VALUES)
@@ -1002,19 +1002,24 @@ def _with_any_value(values: pl.LazyFrame, key: str) -> pl.LazyFrame:
     )
 
 
-def _warn_units(index: Index, found: pl.DataFrame, sources: list[Source]) -> None:
+def _warn_units(index: Index, found, sources: list[Source], units) -> None:
+    """Warn of each unit scored (``units``: those listed and those read with
+    ``units from``) that has no value in any file; groups take theirs from
+    their members."""
     present = set(found["unit"].to_list())
-    absent = [unit for unit in index.units if unit.code not in present]
+    groups = {g.code for g in index.groups}
+    absent = [c for c in dict.fromkeys(units) if c not in present | groups]
     if not absent:
         return
-    codes = {u.code for u in index.units} | {g.code for g in index.groups}
-    others = sorted(_codes_in(sources) - codes)
-    for unit in absent:
-        hints = did_you_mean(unit.code, others)
+    others = sorted(_codes_in(sources) - set(units))
+    spans = {u.code: u.span for u in index.units}
+    read = index.units_from.span if index.units_from is not None else None
+    for code in absent:
+        hints = did_you_mean(code, others)
         hint = f" ({hints[0]})" if hints else ""
         warnings.warn(
-            f"{unit.span or index.path}: unit `{unit.code}` has no value in any "
-            f"data file; all its scores will be missing{hint}",
+            f"{spans.get(code) or read or index.path}: unit `{code}` has no value "
+            f"in any data file; all its scores will be missing{hint}",
             AixWarning,
             stacklevel=2,
         )

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiindex_dsl.diagnostics import AixError
+from aiindex_dsl.diagnostics import AixError, AixWarning
 
 INDEX = """
 index t "Test" {{
@@ -174,6 +174,13 @@ def test_units_read_from_a_source(scratch):
     assert values(results) == EXPECTED
     names = dict(results.long.select("unit", "name").unique().iter_rows())
     assert names == {"A": "Alpha", "B": "Beta"}
+
+
+def test_a_unit_read_from_a_source_without_values_is_warned_of(scratch):
+    data = "code,x,y\nA,1.5,\nB,3,4\nC,,\n"
+    units = 'units from d code "code"'
+    with pytest.warns(AixWarning, match="unit `C` has no value in any data file"):
+        run(scratch, {"d.csv": data}, "d.csv", source='unit column "code"', units=units)
 
 
 def test_units_outside_the_index_are_ignored(scratch):
