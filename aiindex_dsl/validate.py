@@ -178,8 +178,7 @@ def lean_cells(source: Source, wanted, index: Index, cells, units, typed=None):
     offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
     dtypes = frame.collect_schema() if typed else None
     frame = frame.with_row_index("__row", offset=offset)
-    codes = {r.ref.selector for r in wanted} if source.layout == "long" else ()
-    key = RowKey(units, len(codes))
+    key = _row_key(source, wanted, units)
     if source.layout == "long":
         if typed:
             found = _long_cells(frame, source, wanted, index, dtypes)
@@ -240,7 +239,7 @@ def _wide_lean(
     }
     years = [y for _, _, y in parts]
     long = _joined(read, years, frame, source, columns, dtypes, year)
-    lean = long.select(
+    return long.select(
         pl.col("row").cast(pl.UInt32),
         key.unit(pl.col("unit")),
         "year",
@@ -251,7 +250,6 @@ def _wide_lean(
         "year_bad",
         _number_bad(pl.col("value"), pl.col("missing")).alias("number_bad"),
     )
-    return lean.with_columns(key(pl.col("unit"), pl.col("year")).alias("key"))
 
 
 def _joined(read: dict, years, frame, source, columns, dtypes, year) -> pl.LazyFrame:
@@ -680,7 +678,7 @@ def _check_values(
     repeated = [
         _duplicates(_good(table).select(VALUES).lazy().filter(scope))
         for (source, _, wanted), table in zip(sources, tables, strict=True)
-        if not _keys_sorted(table, source)
+        if not _keys_sorted(table, source, _row_key(source, wanted, units))
     ]
     outside, found, years, clipped, *repeated = pl.collect_all(
         [
@@ -751,9 +749,10 @@ def _good(table: pl.DataFrame) -> pl.DataFrame:
 
 def _lean(cells: pl.LazyFrame, key: RowKey) -> pl.LazyFrame:
     """The cells without their text: what the checks read, with a flag on each
-    cell that is not a number (or is infinite) and the integer of its keys
-    (see :class:`RowKey`)."""
-    lean = cells.select(
+    cell that is not a number (or is infinite), the unit as the enumeration of
+    those scored and, in a long file, the place of its code (see
+    :class:`RowKey`)."""
+    return cells.select(
         pl.col("row").cast(pl.UInt32),
         key.unit(pl.col("unit")),
         "year",
@@ -763,13 +762,8 @@ def _lean(cells: pl.LazyFrame, key: RowKey) -> pl.LazyFrame:
         "value",
         "year_bad",
         _number_bad(pl.col("value"), pl.col("missing")).alias("number_bad"),
-        "code",
+        pl.col("code").cast(pl.UInt32),
     )
-    # The key from the columns made, in a step of its own: in the same
-    # select, the unit's and the code's expressions would be computed twice.
-    return lean.with_columns(
-        key(pl.col("unit"), pl.col("year"), pl.col("code")).alias("key")
-    ).drop("code")
 
 
 def _number_bad(value: pl.Expr, missing: pl.Expr) -> pl.Expr:
@@ -805,7 +799,7 @@ class RowKey:
         year = year.fill_null(-self.YEARS) + self.YEARS
         place = unit.to_physical().cast(pl.UInt64)
         key = place * (2 * self.YEARS) + year.cast(pl.UInt64)
-        return key * self.codes + code if self.codes else key
+        return (key * self.codes + code if self.codes else key).alias("key")
 
 
 def _matched(text: pl.Expr, codes: pl.Enum) -> pl.Expr:
@@ -820,7 +814,13 @@ def _matched(text: pl.Expr, codes: pl.Enum) -> pl.Expr:
     )
 
 
-def _keys_sorted(table: pl.DataFrame, source: Source) -> bool:
+def _row_key(source: Source, wanted, units: Sequence[str]) -> RowKey:
+    """The key of a row of ``source`` (see :class:`RowKey`)."""
+    codes = {r.ref.selector for r in wanted} if source.layout == "long" else ()
+    return RowKey(units, len(codes))
+
+
+def _keys_sorted(table: pl.DataFrame, source: Source, key: RowKey) -> bool:
     """Whether the keys of one source's rows (see :class:`RowKey`) come in
     strictly increasing order. The cells of a wide file repeat its rows once
     per series and column read: those of the first are enough."""
@@ -832,9 +832,11 @@ def _keys_sorted(table: pl.DataFrame, source: Source) -> bool:
             pl.col("column") == table["column"][0]
         )
         rows = rows.filter(first)
-    key = pl.col("key").drop_nulls()
+    code = pl.col("code").cast(pl.UInt64) if source.layout == "long" else None
+    keys = rows.select(key(pl.col("unit"), pl.col("year"), code)).drop_nulls()
     # As a query, which runs on every core (the first row has no previous).
-    rising = rows.select((key > key.shift(1)).all()).collect().item()
+    after = pl.col("key") > pl.col("key").shift(1)
+    rising = keys.select(after.all()).collect().item()
     return rising is not False
 
 
