@@ -143,18 +143,29 @@ def test_a_score_given_as_data_is_averaged_not_summed(tmp_path):
     assert results.value("g", "H") == pytest.approx(70.0)
 
 
+def one_indicator(tmp_path, rows: str, units: str, groups: str, settings: str):
+    """Run an index of one indicator `x` over a file of ``rows`` (unit, year,
+    x) of 2023."""
+    (tmp_path / "p.csv").write_text("unit,year,x\n" + rows)
+    (tmp_path / "t.aix").write_text(
+        f"index t {{\n  years 2023\n  units {{ {units} }}\n  {groups}\n"
+        '  source p { file "p.csv" year column "year" }\n'
+        f'  indicator x {{ from p "x"  {settings} }}\n}}\n'
+    )
+    return aiindex_dsl.load(str(tmp_path / "t.aix")).run()
+
+
 def test_a_group_is_not_among_the_units_a_mean_imputes_from(tmp_path):
     """C's missing value is the mean of A and B (2 and 4), not of A, B and
     their group H (whose sum, 6, would pull it to 4)."""
-    (tmp_path / "p.csv").write_text("unit,year,x\nA,2023,2\nB,2023,4\nC,2023,\n")
-    (tmp_path / "t.aix").write_text(
-        "index t {\n  years 2023\n  units { A B C }\n"
-        "  group H { members A B rollup sum }\n"
-        "  group K { members C rollup sum }\n"
-        '  source p { file "p.csv" year column "year" }\n'
-        '  indicator x { from p "x"  impute mean  anchors worst 0 best 10 }\n}\n'
+    groups = "group H { members A B rollup sum }  group K { members C rollup sum }"
+    results = one_indicator(
+        tmp_path,
+        "A,2023,2\nB,2023,4\nC,2023,\n",
+        "A B C",
+        groups,
+        "impute mean  anchors worst 0 best 10",
     )
-    results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
     rows = results.long.filter(results.long["node"] == "x")
     imputed = dict(zip(rows["unit"], rows["imputed_value"], strict=True))
     assert imputed["C"] == pytest.approx(3.0)
@@ -162,14 +173,13 @@ def test_a_group_is_not_among_the_units_a_mean_imputes_from(tmp_path):
 
 
 def test_an_empty_cell_of_the_group_itself_gives_way_to_its_members(tmp_path):
-    (tmp_path / "p.csv").write_text("unit,year,x\nA,2023,2\nB,2023,4\nH,2023,\n")
-    (tmp_path / "t.aix").write_text(
-        "index t {\n  years 2023\n  units { A B }\n"
-        "  group H { members A B rollup mean }\n"
-        '  source p { file "p.csv" year column "year" }\n'
-        '  indicator x { from p "x"  anchors worst 0 best 10 }\n}\n'
+    results = one_indicator(
+        tmp_path,
+        "A,2023,2\nB,2023,4\nH,2023,\n",
+        "A B",
+        "group H { members A B rollup mean }",
+        "anchors worst 0 best 10",
     )
-    results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
     assert raw(results, "x", "H") == pytest.approx(3.0)
 
 
@@ -177,14 +187,13 @@ def test_a_group_is_scored_against_its_members_not_among_them(tmp_path):
     """Min-max over P1, P2 and P3 (1, 2, 3) gives 0, 50 and 100 whatever the
     group S (their sum, 6) holds; S is placed on that scale (250) and is not
     ranked among the units."""
-    (tmp_path / "p.csv").write_text("unit,year,x\nP1,2023,1\nP2,2023,2\nP3,2023,3\n")
-    (tmp_path / "t.aix").write_text(
-        "index t {\n  years 2023\n  units { P1 P2 P3 }\n"
-        "  group S { members P1 P2 P3 rollup sum }\n"
-        '  source p { file "p.csv" year column "year" }\n'
-        '  indicator x { from p "x"  normalize minmax }\n}\n'
+    results = one_indicator(
+        tmp_path,
+        "P1,2023,1\nP2,2023,2\nP3,2023,3\n",
+        "P1 P2 P3",
+        "group S { members P1 P2 P3 rollup sum }",
+        "normalize minmax",
     )
-    results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
     rows = results.long.filter(results.long["node"] == "x").sort("unit")
     assert dict(zip(rows["unit"], rows["score"], strict=True)) == {
         "P1": 0.0,
