@@ -26,7 +26,7 @@ from lark.exceptions import (
 
 from .build import Builder, Catalogue, LimitReached, Limits
 from .diagnostics import AixError, Diagnostic, did_you_mean
-from .ir import Index, Span
+from .ir import NORMALIZATIONS, ROLLUPS, Index, Span
 from .lexer import ContextualScanner
 
 MAX_BYTES = 5_000_000
@@ -432,8 +432,21 @@ def _unexpected_token(
     shown = _shown(token)
     label = _labelled(error, using)
     message = f"unexpected {shown}: {label}" if label else f"unexpected {shown}"
-    hints = _misspelt(token, error.expected) + _expected(error.expected)
-    return Diagnostic("E106", message, span, hints)
+    hints = _run_together(text, token) + _misspelt(token, error.expected)
+    return Diagnostic("E106", message, span, hints + _expected(error.expected))
+
+
+# The names of methods that are one word joined by `_`.
+JOINED = frozenset(n for n in (*NORMALIZATIONS, *ROLLUPS) if "_" in n)
+
+
+def _run_together(text: str, token) -> tuple[str, ...]:
+    """`minmax pooled`, written for `minmax_pooled`."""
+    if token.start_pos is None:
+        return ()
+    previous = re.search(r"[A-Za-z]+$", text[: token.start_pos].rstrip())
+    joined = f"{previous.group()}_{token}" if previous else ""
+    return (f"write `{joined}`, one word",) if joined in JOINED else ()
 
 
 def _misspelt(token, expected) -> tuple[str, ...]:
