@@ -101,17 +101,30 @@ def main(verbose: bool) -> None:
     default="text",
     help="How to print problems.",
 )
+@click.option(
+    "--data/--no-data",
+    default=True,
+    help="Also read and check the data files each definition reads, as run "
+    "does, without scoring (the default), or check the definitions alone.",
+)
 @guarded
-def check_command(files: tuple[str, ...], format: str) -> None:
+def check_command(files: tuple[str, ...], format: str, data: bool) -> None:
     """Report every problem of each FILE, at its line, with hints."""
     from .api import load
+    from .compile import compile_index
 
     problems = []
     for file in files:
         try:
-            load(file)
+            definition = load(file)
         except AixError as error:
             problems.extend(_catalogue_problems(file, error))
+            continue
+        if data:
+            try:
+                compile_index(definition.ir)
+            except AixError as error:
+                problems.extend(error.diagnostics)
     if problems:
         raise AixError(problems)
     if format == "json":

@@ -18,7 +18,7 @@ indicator x "X" { from s "x"  weight 100% }
 
 def test_check_of_a_clean_file_exits_0(cli, root, monkeypatch):
     monkeypatch.chdir(root)
-    outcome = cli.invoke(main, ["check", CLEAN])
+    outcome = cli.invoke(main, ["check", "--no-data", CLEAN])
     assert outcome.exit_code == 0
     assert "1 file checked: no problems" in outcome.output
 
@@ -27,7 +27,7 @@ def test_check_shows_each_problem_at_its_line_with_source_underline_and_hints(
     cli, root, monkeypatch
 ):
     monkeypatch.chdir(root)
-    outcome = cli.invoke(main, ["check", BROKEN, CLEAN])
+    outcome = cli.invoke(main, ["check", "--no-data", BROKEN, CLEAN])
     assert outcome.exit_code == 1
     text = outcome.output
     assert f"{BROKEN}:6:23: error[E211]: no source is called `t`" in text
@@ -50,7 +50,7 @@ def test_check_as_json(cli, root, monkeypatch):
 
 def test_check_of_a_clean_file_as_json_has_no_diagnostics(cli, root, monkeypatch):
     monkeypatch.chdir(root)
-    outcome = cli.invoke(main, ["check", "--format", "json", CLEAN])
+    outcome = cli.invoke(main, ["check", "--no-data", "--format", "json", CLEAN])
     assert outcome.exit_code == 0
     assert json.loads(outcome.stdout)["diagnostics"] == []
 
@@ -58,6 +58,19 @@ def test_check_of_a_clean_file_as_json_has_no_diagnostics(cli, root, monkeypatch
 def test_usage_errors_exit_2(cli):
     assert cli.invoke(main, ["check"]).exit_code == 2
     assert cli.invoke(main, ["check", "--format", "xml", CLEAN]).exit_code == 2
+
+
+def test_check_reads_the_data_unless_told_not_to(cli, root, monkeypatch):
+    monkeypatch.chdir(root)
+    clean = cli.invoke(main, ["check", "indices/us_china.aix"])
+    assert clean.exit_code == 0, clean.output
+    # A definition whose data lacks a column: only the data shows it.
+    broken = "tests/bad_inputs/data_missing_column.aix"
+    found = cli.invoke(main, ["check", broken])
+    assert found.exit_code == 1
+    assert "error[E404]" in found.stderr
+    alone = cli.invoke(main, ["check", "--no-data", broken])
+    assert alone.exit_code == 0
     assert cli.invoke(main, ["fmt"]).exit_code == 2
 
 
