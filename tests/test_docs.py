@@ -488,3 +488,22 @@ def test_control_characters_never_reach_the_page(tmp_path):
         assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", page), fmt
         shown = "Nul[U+FFFD] and del[U+FFFD]" if fmt == "tex" else "Nul\ufffd and del"
         assert shown in page, fmt
+
+
+def test_reversed_anchors_are_shown_as_lower_is_better(tmp_path):
+    (tmp_path / "aix.toml").write_text("")
+    (tmp_path / "d.csv").write_text("unit,jobless,lives\nA,5,70\nB,10,80\n")
+    (tmp_path / "t.aix").write_text(
+        'index t "T" {\n  years 2024\n  units { A B }\n'
+        '  source d "D" { file "d.csv" }\n'
+        '  indicator jobless "Jobless" { from d "jobless"  anchors worst 25 best 0 }\n'
+        '  indicator lives "Lives" { from d "lives"  anchors worst 20 best 85 }\n}\n'
+    )
+    page = docs.appendix(aiindex_dsl.load(str(tmp_path / "t.aix")), "md", DATE)
+    listed = "lower is better (a negative direction, or the worst anchor above"
+    assert f"{listed} the best): jobless\n" in page
+    assert "| jobless | Jobless |" in page
+    row = next(line for line in page.splitlines() if line.startswith("| jobless |"))
+    assert "lower is better (the worst anchor above the best)" in row
+    lives = next(line for line in page.splitlines() if line.startswith("| lives |"))
+    assert "| positive |" in lives

@@ -228,13 +228,27 @@ def _indicator_row(index: Index, r: Resolved) -> dict:
         "derive": node.derive.text if node.derive else "",
         "cites": [_source_of(index, s) for s in node.cites],
         "data_year": str(node.data_year) if node.data_year else "as scored",
-        "direction": r.direction,
+        "direction": _direction(r),
         "transform": r.transform,
         "normalization": (normalization_text(r)),
         "rationale": (r.anchors.rationale or "") if r.anchors else "",
         "weight": percent(r.weight),
         "effective": percent(r.effective_weight),
     }
+
+
+def _lower_is_better(r: Resolved) -> bool:
+    """A negative direction, or anchors whose worst lies above their best."""
+    anchors = r.anchors if r.normalization.method == "anchors" else None
+    return r.direction == "negative" or (
+        anchors is not None and anchors.worst > anchors.best
+    )
+
+
+def _direction(r: Resolved) -> str:
+    if r.direction != "negative" and _lower_is_better(r):
+        return "lower is better (the worst anchor above the best)"
+    return r.direction
 
 
 def _source_of(index: Index, source_id: str) -> dict:
@@ -320,7 +334,7 @@ def method_section(
         ),
         "aggregations": _grouped(parents, lambda r: r.aggregate, formulas.aggregation),
         "points": forms(formulas.points()),
-        "negative": [r.id for r in leaves if r.direction == "negative"],
+        "negative": [r.id for r in leaves if _lower_is_better(r)],
         "published": [n.id for n in index.nodes() if n.score_from is not None],
         "imputation": _rules(leaves, lambda r: _impute_text(r)),
         "treatment": [
