@@ -374,11 +374,21 @@ def _sibling_weights(node: Node, mode: str) -> Iterator[Diagnostic]:
     total = sum(c.weight.fraction for c in weighted)
     if abs(total - 1) > WEIGHT_TOLERANCE:
         listing = ", ".join(f"{c.id} {_shown(c.weight)}" for c in weighted)
+        hints = [listing]
+        # A bare number beside percentages is most likely a percentage.
+        if any(c.weight.percent for c in weighted):
+            hints += [
+                f"`{c.id}` weighs {_shown(c.weight)}, that is "
+                f"{c.weight.fraction * 100:g}%: did you mean `{c.weight.value:g}%`?"
+                for c in weighted
+                if not c.weight.percent and c.weight.value > 1
+            ]
+        hints.append("fix them, or write `weights relative` to rescale them")
         yield Diagnostic(
             "E222",
             f"the weights under `{node.id}` sum to {total * 100:.6g}%, not 100%",
             weighted[0].weight.span,
-            (listing, "fix them, or write `weights relative` to rescale them"),
+            tuple(hints),
         )
 
 
