@@ -102,7 +102,7 @@ def scan(source: Source) -> pl.LazyFrame:
             source,
             "E402",
             f"the data file {path} of source `{source.id}` does not exist",
-            "check the path: it is relative to the .aix file",
+            _near(path) or "check the path: it is relative to the .aix file",
         )
     kind = format_of(source)
     try:
@@ -114,6 +114,18 @@ def scan(source: Source) -> pl.LazyFrame:
             f"{path} cannot be read as {kind}: {_first_line(error)}",
             "check the file's format, or declare it with `format`",
         ) from None
+
+
+def _near(path: Path) -> str | None:
+    """The closest name of a file in the folder a missing file was looked for."""
+    try:
+        names = sorted(p.name for p in path.parent.iterdir() if p.is_file())
+    except OSError:
+        return None
+    hints = did_you_mean(path.name, names)
+    if not hints:
+        return None
+    return f"{hints[0]} (among the files of {path.resolve().parent})"
 
 
 def _scan(path: Path, kind: str, source: Source) -> pl.LazyFrame:
