@@ -51,8 +51,16 @@ def check(index: Index) -> Index:
     with collector_paused():
         problems = [problem for rule in CHECKS for problem in rule(index)]
     if problems:
-        raise AixError(problems)
+        raise AixError(sorted(problems, key=_place))
     return index
+
+
+def _place(problem) -> tuple:
+    """Problems in the order of their files and lines (those of no line last)."""
+    span = problem.span
+    if span is None:
+        return (1, "", 0, 0)
+    return (0, span.file, span.line, span.column)
 
 
 def duplicate_ids(index: Index) -> Iterator[Diagnostic]:
