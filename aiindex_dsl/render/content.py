@@ -227,7 +227,7 @@ def _indicator_row(index: Index, r: Resolved) -> dict:
         "selector": ref.selector if ref else "",
         "derive": node.derive.text if node.derive else "",
         "cites": [_source_of(index, s) for s in node.cites],
-        "data_year": str(node.data_year) if node.data_year else "as scored",
+        "data_year": str(node.data_year) if node.data_year else "each year scored",
         "direction": _direction(r),
         "transform": r.transform,
         "normalization": (normalization_text(r)),
