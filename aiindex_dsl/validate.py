@@ -680,10 +680,11 @@ def _check_values(
         for (source, _, wanted), table in zip(sources, tables, strict=True)
         if not _keys_sorted(table, source, _row_key(source, wanted, units))
     ]
-    outside, found, years, clipped, *repeated = pl.collect_all(
+    outside, found, in_years, years, clipped, *repeated = pl.collect_all(
         [
             _outside_domain(scored, transforms),
             _units_in_data(values.lazy()),
+            _units_in_data(scored),
             _years_in_data(index, values.lazy()),
             _clipped(scored, _bounds(resolved)),
             *repeated,
@@ -700,6 +701,7 @@ def _check_values(
     if problems:
         raise AixError(problems)
     _warn_units(index, found, [source for source, _, _ in sources], units)
+    _warn_units_out_of_years(index, found, in_years)
     _warn_years(index, years)
     _warn_clipped(index, clipped)
     return values.select(data.VALUES)
@@ -1025,6 +1027,24 @@ def _warn_units(index: Index, found, sources: list[Source], units) -> None:
         warnings.warn(
             f"{spans.get(code) or read or index.path}: unit `{code}` has no value "
             f"in any data file; all its scores will be missing{hint}",
+            AixWarning,
+            stacklevel=2,
+        )
+
+
+def _warn_units_out_of_years(index: Index, found, in_years) -> None:
+    """Warn of each unit with values in the data, none of them of a year the
+    index scores."""
+    if not index.years:
+        return
+    outside = set(found["unit"].to_list()) - set(in_years["unit"].to_list())
+    groups = {g.code for g in index.groups}
+    for code in sorted(outside - groups):
+        unit = next((u for u in index.units if u.code == code), None)
+        span = unit.span if unit is not None else None
+        warnings.warn(
+            f"{span or index.path}: unit `{code}` has values in the data, but "
+            "none of a year the index scores; all its scores will be missing",
             AixWarning,
             stacklevel=2,
         )

@@ -183,6 +183,17 @@ def test_a_unit_read_from_a_source_without_values_is_warned_of(scratch):
         run(scratch, {"d.csv": data}, "d.csv", source='unit column "code"', units=units)
 
 
+def test_a_unit_with_values_of_other_years_only_is_warned_of(scratch):
+    data = "country,yr,code,val\nA,2020,x,1\nB,2020,x,2\nB,2019,y,3\nA,2019,y,4\n"
+    source = (
+        'layout long  unit column "country"  year column "yr"  '
+        'indicator column "code"  value column "val"'
+    )
+    files = {"d.csv": data.replace("A,2020,x,1", "A,2019,x,1")}
+    with pytest.warns(AixWarning, match="unit `A` has values in the data, but none"):
+        run(scratch, files, "d.csv", source=source)
+
+
 def test_units_outside_the_index_are_ignored(scratch):
     data = "unit,x,y\nA,1.5,\nB,3,4\nZ,100,100\n"
     results = run(scratch, {"d.csv": data}, "d.csv")
