@@ -212,6 +212,35 @@ def unknown_members(index: Index, codes: list[str]) -> Iterator[Diagnostic]:
                 )
 
 
+def ungrouped(index: Index, codes: list[str]) -> Iterator[Diagnostic]:
+    """Units read with ``units from`` (``codes``) that no group takes, when
+    groups exist: as E219 for the units the index lists."""
+    if not index.groups or index.units_from is None:
+        return
+    taken = {m for g in index.groups for m in g.members} | {
+        g.code for g in index.groups
+    }
+    listed = {u.code for u in index.units}
+    left = [c for c in dict.fromkeys(codes) if c not in taken and c not in listed]
+    if left:
+        shown = ", ".join(f"`{c}`" for c in left[:5]) + (
+            " ..." if len(left) > 5 else ""
+        )
+        yield Diagnostic(
+            "E219",
+            f"{_units(len(left))} read with `units from` in no group: {shown}",
+            index.units_from.span,
+            (
+                "add them to the `members` of one of: "
+                + ", ".join(sorted(g.code for g in index.groups)),
+            ),
+        )
+
+
+def _units(count: int) -> str:
+    return "a unit" if count == 1 else f"{count} units"
+
+
 def unknown_nodes(index: Index) -> Iterator[Diagnostic]:
     """Expectations about nodes the tree does not have."""
     ids = [n.id for n in index.root.walk()] + ["composite"]

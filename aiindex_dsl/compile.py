@@ -19,7 +19,7 @@ from __future__ import annotations
 import polars as pl
 
 from . import data, validate
-from .checks import unknown_members
+from .checks import ungrouped, unknown_members
 from .diagnostics import AixError
 from .ir import Index
 from .resolve import Resolved, resolve
@@ -71,7 +71,11 @@ def units(index: Index) -> pl.DataFrame:
     if read is None:
         return listed
     table = pl.concat([listed, read]).unique("unit", keep="first", maintain_order=True)
-    problems = list(unknown_members(index, table["unit"].drop_nulls().to_list()))
+    codes = table["unit"].drop_nulls().to_list()
+    problems = [
+        *unknown_members(index, codes),
+        *ungrouped(index, read["unit"].to_list()),
+    ]
     if problems:
         raise AixError(problems)
     return table

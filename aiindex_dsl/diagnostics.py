@@ -84,6 +84,10 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
     # Codes differ in case more often than in letters (`u3` for `U3`).
     matches = [c for c in candidates if c.lower() == name.lower() and c != name]
     matches += difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    # And those close but for case (`US` for `usa`).
+    lowered = {c.lower(): c for c in reversed(candidates)}
+    near = difflib.get_close_matches(name.lower(), list(lowered), n=3, cutoff=0.6)
+    matches += [lowered[m] for m in near]
     matches = list(dict.fromkeys(matches))[:3]
     if not matches:
         return ()

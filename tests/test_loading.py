@@ -194,6 +194,13 @@ def test_a_unit_with_values_of_other_years_only_is_warned_of(scratch):
         run(scratch, files, "d.csv", source=source)
 
 
+def test_a_unit_without_values_is_pointed_to_a_code_close_but_for_case(scratch):
+    data = "unit,x,y\nusa,1.5,\nB,3,4\n"
+    units = "units { US B }"
+    with pytest.warns(AixWarning, match=r"unit `US` has no value .*did you mean `usa`"):
+        run(scratch, {"d.csv": data}, "d.csv", units=units)
+
+
 def test_units_outside_the_index_are_ignored(scratch):
     data = "unit,x,y\nA,1.5,\nB,3,4\nZ,100,100\n"
     results = run(scratch, {"d.csv": data}, "d.csv")

@@ -117,10 +117,15 @@ def test_members_may_come_from_a_units_file(tmp_path):
     assert raw(load("A B").run(), "rd", "H") == pytest.approx(3.0)
     with pytest.raises(AixError) as raised:
         load("A X").run()
-    (problem,) = raised.value.diagnostics
-    assert (problem.code, problem.message) == (
+    unknown, ungrouped = raised.value.diagnostics
+    assert (unknown.code, unknown.message) == (
         "E215",
         "group `H` lists `X`, which is not a unit",
+    )
+    # B, read from the file, is then in no group (as a listed unit would be).
+    assert (ungrouped.code, ungrouped.message) == (
+        "E219",
+        "a unit read with `units from` in no group: `B`",
     )
 
 
