@@ -23,6 +23,7 @@ from .checks import ungrouped, unknown_members
 from .diagnostics import AixError
 from .ir import Index
 from .resolve import Resolved, resolve
+from .steps import of_units
 from .steps.aggregate import parents, with_shares
 from .steps.derive import derive
 from .steps.impute import impute
@@ -405,10 +406,8 @@ class Compiled:
         """Points, ranks, names and the result columns (units and nodes still
         as enumerations, so the rows sort by them)."""
         # Units are ranked among themselves: a group has no rank.
-        score = pl.col("score").fill_nan(None)
-        if self.index.groups:
-            codes = [g.code for g in self.index.groups]
-            score = pl.when(~pl.col("unit").cast(pl.String).is_in(codes)).then(score)
+        groups = [g.code for g in self.index.groups]
+        score = of_units(pl.col("score").fill_nan(None), groups)
         ranked = frame.with_columns(
             score.rank("min", descending=True).over(["year", "node"]).alias("rank"),
             (pl.col("effective_share") * pl.col("score")).alias("points"),

@@ -15,3 +15,12 @@ def node_and_year() -> pl.Expr:
     The node is an enumeration of fewer than 2**32 nodes."""
     year = (pl.col("year").fill_null(-1_000_000) + 1_000_000).cast(pl.UInt64)
     return year * 2**32 + pl.col("node").to_physical().cast(pl.UInt64)
+
+
+def of_units(value: pl.Expr, groups) -> pl.Expr:
+    """``value`` for the units only: missing for the unit groups (``groups``:
+    their codes), which the statistics over units leave out."""
+    if not groups:
+        return value
+    unit = pl.col("unit").cast(pl.String)
+    return pl.when(~unit.is_in(list(groups))).then(value)

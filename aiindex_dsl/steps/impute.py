@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from . import of_units
+
 BY_YEAR = ["node", "year"]
 BY_UNIT = ["node", "unit"]
 
@@ -27,10 +29,7 @@ def impute(frame: pl.LazyFrame, used: set[str], groups: list[str] = ()) -> pl.La
     if used <= {"none"}:
         return frame.with_columns(imputed=pl.lit(False))
     value = pl.col("value")
-    peers = value
-    if groups:
-        peers = pl.when(~pl.col("unit").cast(pl.String).is_in(list(groups)))
-        peers = peers.then(value)
+    peers = of_units(value, groups)
     group = ["node", "year", "impute_group"]
     fills = {
         "mean": peers.mean().over(group),

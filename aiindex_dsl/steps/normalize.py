@@ -30,7 +30,7 @@ from __future__ import annotations
 import polars as pl
 
 from ..ir import Scale
-from . import node_and_year
+from . import node_and_year, of_units
 
 
 def _statistics(x: pl.Expr) -> dict[str, tuple[str, pl.Expr]]:
@@ -106,10 +106,7 @@ def normalize(
     Polars' streaming engine (see :func:`_with_statistics`); ``groups``: the
     codes of the unit groups, left out of the statistics."""
     x = pl.col("value") * pl.col("sign")
-    peers = x
-    if groups:
-        peers = pl.when(~pl.col("unit").cast(pl.String).is_in(list(groups)))
-        peers = peers.then(x)
+    peers = of_units(x, groups)
     c = pl.col
     branches = {
         "anchors": lambda: _linear(c("value"), c("worst"), c("best"), scale),
