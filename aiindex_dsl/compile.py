@@ -316,10 +316,7 @@ class Compiled:
         frame = frame.with_columns(treated_value=pl.col("value"))
         frame = transform(frame, self.settings["transform"], self.settings["method"])
         methods = self.settings["method"]
-        streamed = data.engine(self.index) != "in-memory"
-        frame = normalize(
-            frame, self.index.scale, methods, full, streamed, groups=groups
-        )
+        frame = normalize(frame, self.index.scale, methods, groups=groups)
         # The other settings only now, so that the steps carry fewer columns.
         others = [c for c in self.table.columns if c not in ("node", *STEP_SETTINGS)]
         unscored = pl.col("value").is_not_null() & pl.col("score").is_null()

@@ -680,12 +680,10 @@ def _check_values(
         for (source, _, wanted), table in zip(sources, tables, strict=True)
         if not _keys_sorted(table, source, _row_key(source, wanted, units))
     ]
-    outside, found, in_years, years, clipped, *repeated = pl.collect_all(
+    outside, present, clipped, *repeated = pl.collect_all(
         [
             _outside_domain(scored, transforms),
-            _units_in_data(values.lazy()),
-            _units_in_data(scored),
-            _years_in_data(index, values.lazy()),
+            _present(index, values.lazy()),
             _clipped(scored, _bounds(resolved)),
             *repeated,
         ],
@@ -700,9 +698,11 @@ def _check_values(
     problems += _domain_problems(index, outside, transforms)
     if problems:
         raise AixError(problems)
+    found = present["unit"].unique()
+    in_years = present.filter(_scope(index, pl.col("own")))["unit"].unique()
     _warn_units(index, found, [source for source, _, _ in sources], units)
     _warn_units_out_of_years(index, found, in_years)
-    _warn_years(index, years)
+    _warn_years(index, present.filter(pl.col("own").is_null())["year"].unique())
     _warn_clipped(index, clipped)
     return values.select(data.VALUES)
 
@@ -877,18 +877,26 @@ def _collect_all(queries, sources, index: Index) -> list[pl.DataFrame]:
         raise _unreadable(sources[0][0], error) from None
 
 
-def _scope(index: Index) -> pl.Expr:
+def _scope(index: Index, own: pl.Expr | None = None) -> pl.Expr:
     """The rows the index scores: its units (the others' unit is null, see
-    :meth:`RowKey.unit`), its years (or a node's own year)."""
-    dated = {n.id: n.data_year for n in index.nodes() if n.data_year is not None}
+    :meth:`RowKey.unit`), its years (or a node's own year: ``own``, by
+    default that of the row's series, see :func:`_own_year`)."""
     keep = pl.col("unit").is_not_null()
     if not index.years:
         return keep
-    own = pl.col("series").replace_strict(dated, default=None, return_dtype=pl.Int64)
+    own = _own_year(index) if own is None else own
     in_years = pl.col("year").is_in(list(index.years)) | pl.col("year").is_null()
     return keep & pl.when(own.is_null()).then(in_years).otherwise(
         pl.col("year") == own
     ).fill_null(False)
+
+
+def _own_year(index: Index) -> pl.Expr:
+    """The data year of a row's series, if it has one of its own."""
+    dated = {n.id: n.data_year for n in index.nodes() if n.data_year is not None}
+    if not dated:
+        return pl.lit(None, pl.Int64)
+    return pl.col("series").replace_strict(dated, default=None, return_dtype=pl.Int64)
 
 
 def _duplicates(scored: pl.LazyFrame) -> pl.LazyFrame:
@@ -992,30 +1000,21 @@ def _span_of(index: Index, series: str) -> Span | None:
 # ---- warnings -------------------------------------------------------------------
 
 
-def _units_in_data(values: pl.LazyFrame) -> pl.LazyFrame:
-    """The units of the index with a value in the data."""
+def _present(index: Index, values: pl.LazyFrame) -> pl.LazyFrame:
+    """Each unit of the index and year with a value in the data, and the
+    series' own year (``own``, see :func:`_own_year`): a small table, from
+    which the warnings of units and years without data are found."""
     present = values.filter(pl.col("value").is_not_null())
-    return present.select(pl.col("unit").unique().cast(pl.String))
-
-
-def _with_any_value(values: pl.LazyFrame, key: str) -> pl.LazyFrame:
-    """Each value of ``key`` in ``values``, and whether a row of it has a value
-    (two ``unique`` are much faster than a ``group_by`` with ``any``)."""
-    present = values.filter(pl.col("value").is_not_null()).select(pl.col(key).unique())
-    return (
-        values.select(pl.col(key).unique())
-        .join(present.with_columns(value=pl.lit(True)), on=key, how="left")
-        .with_columns(pl.col("value").fill_null(False))
-    )
+    present = present.select("unit", "year", _own_year(index).alias("own"))
+    return present.unique().with_columns(pl.col("unit").cast(pl.String))
 
 
 def _warn_units(index: Index, found, sources: list[Source], units) -> None:
     """Warn of each unit scored (``units``: those listed and those read with
     ``units from``) that has no value in any file; groups take theirs from
     their members."""
-    present = set(found["unit"].to_list())
-    groups = {g.code for g in index.groups}
-    absent = [c for c in dict.fromkeys(units) if c not in present | groups]
+    known = set(found.to_list()) | {g.code for g in index.groups}
+    absent = [c for c in dict.fromkeys(units) if c not in known]
     if not absent:
         return
     others = sorted(_codes_in(sources) - set(units))
@@ -1037,7 +1036,7 @@ def _warn_units_out_of_years(index: Index, found, in_years) -> None:
     index scores."""
     if not index.years:
         return
-    outside = set(found["unit"].to_list()) - set(in_years["unit"].to_list())
+    outside = set(found.to_list()) - set(in_years.to_list())
     groups = {g.code for g in index.groups}
     for code in sorted(outside - groups):
         unit = next((u for u in index.units if u.code == code), None)
@@ -1064,18 +1063,12 @@ def _codes_in(sources: list[Source]) -> set[str]:
     }
 
 
-def _years_in_data(index: Index, values: pl.LazyFrame) -> pl.LazyFrame:
-    """Each year of the series without a year of their own, and whether it has
-    any value."""
-    dated = [n.id for n in index.nodes() if n.data_year is not None]
-    undated = values.filter(~pl.col("series").is_in(dated)) if dated else values
-    return _with_any_value(undated, "year")
-
-
-def _warn_years(index: Index, years: pl.DataFrame) -> None:
-    if not index.years or years.height == 0 or years["year"].null_count() > 0:
+def _warn_years(index: Index, present: pl.Series) -> None:
+    """Warn of each year the index scores that has no value (``present``:
+    the years of the series without a year of their own that have one)."""
+    if not index.years or present.null_count() > 0:
         return
-    present = sorted(years.filter(pl.col("value"))["year"].to_list())
+    present = sorted(present.to_list())
     shown = ", ".join(str(y) for y in present[: MAX_LISTED * 2]) or "no values"
     for year in index.years:
         if year not in present:

@@ -10,9 +10,6 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from aiindex_dsl.ir import Scale
-from aiindex_dsl.steps.normalize import normalize
-
 NORMALIZATIONS = ("minmax", "minmax_pooled", "zscore", "rank", "percentile")
 
 SETTINGS = settings(
@@ -108,46 +105,6 @@ def test_scores_are_monotone_in_the_declared_direction(
     if negative:
         ordered.reverse()
     assert all(a <= b + 1e-9 for a, b in itertools.pairwise(ordered))
-
-
-CELLS = st.lists(
-    st.tuples(
-        st.sampled_from("ab"),
-        st.sampled_from([2020, 2021, None]),
-        st.one_of(st.none(), VALUES),
-        st.sampled_from([1, -1]),
-    ),
-    min_size=1,
-    max_size=30,
-)
-
-
-@SETTINGS
-@given(cells=CELLS, method=st.sampled_from(NORMALIZATIONS))
-def test_streamed_statistics_equal_the_windows(cells, method):
-    """On large data the statistics of an indicator's values are grouped and
-    joined back to the rows instead of windowed: the scores are the same."""
-    nodes = pl.Enum(["a", "b"])
-    frame = pl.LazyFrame(
-        {
-            "unit": [f"U{i}" for i in range(len(cells))],
-            "node": pl.Series([c[0] for c in cells], dtype=nodes),
-            "year": [c[1] for c in cells],
-            "value": [c[2] for c in cells],
-            "sign": pl.Series([c[3] for c in cells], dtype=pl.Int8),
-        },
-        schema_overrides={"year": pl.Int64, "value": pl.Float64},
-    )
-    scale = Scale(low=0, high=100)
-    both = [
-        normalize(frame, scale, {method}, True, streamed).collect()
-        for streamed in (False, True)
-    ]
-    assert both[0]["unit"].to_list() == both[1]["unit"].to_list()
-    for windowed, grouped in zip(*(b["score"].to_list() for b in both), strict=True):
-        assert (windowed is None) == (grouped is None)
-        if windowed is not None:
-            assert math.isclose(windowed, grouped, rel_tol=1e-12, abs_tol=1e-9)
 
 
 def test_minmax_pooled_uses_every_year(scratch):

@@ -49,9 +49,6 @@ def _statistics(x: pl.Expr) -> dict[str, tuple[str, pl.Expr]]:
     }
 
 
-# The statistics of one value among the others, which a group cannot hold.
-RANKS = ("__rank", "__count")
-
 READS = {
     "minmax": ("__low", "__high"),
     "minmax_pooled": ("__low_pooled", "__high_pooled"),
@@ -61,50 +58,27 @@ READS = {
 }
 
 
-def _with_statistics(frame: pl.LazyFrame, x: pl.Expr, read, ordered, streamed):
+def _with_statistics(frame: pl.LazyFrame, x: pl.Expr, read) -> pl.LazyFrame:
     """``frame`` with the columns ``read`` (see :func:`_statistics`), each
-    computed once; ``ordered``: keep the order of the rows.
-
-    A statistic is a window over the rows of its group; when the plan is
-    ``streamed`` (large data), those of a whole group (all but the ranks)
-    are instead grouped and joined back to the rows, which streams, where a
-    window holds every row in memory at once. A window costs less for a
-    small table."""
+    computed once, as a window over the rows of its group. The values are
+    in memory by now (read and checked first), and a window over them is
+    both faster and leaner than grouping the statistics and joining them
+    back to the rows."""
     keys = {"year": node_and_year(), "node": pl.col("node").to_physical()}
     statistics = _statistics(x)
-    windowed = [n for n in read if not streamed or n in RANKS]
-    frame = frame.with_columns(
-        statistics[n][1].over(keys[statistics[n][0]]).alias(n) for n in windowed
+    return frame.with_columns(
+        statistics[n][1].over(keys[statistics[n][0]]).alias(n) for n in read
     )
-    for over, key in keys.items():
-        names = [n for n in read if n not in windowed and statistics[n][0] == over]
-        if not names:
-            continue
-        grouped = frame.group_by(key.alias("__group")).agg(
-            statistics[n][1].alias(n) for n in names
-        )
-        frame = frame.with_columns(key.alias("__group")).join(
-            grouped,
-            on="__group",
-            how="left",
-            maintain_order="left" if ordered else "none",
-        )
-        frame = frame.drop("__group")
-    return frame
 
 
 def normalize(
     frame: pl.LazyFrame,
     scale: Scale,
     methods: set[str],
-    ordered: bool = True,
-    streamed: bool = False,
     groups: list[str] = (),
 ) -> pl.LazyFrame:
     """Add ``score`` and ``clipped`` from ``value`` and the method columns;
-    ``ordered``: keep the order of the rows; ``streamed``: the plan runs on
-    Polars' streaming engine (see :func:`_with_statistics`); ``groups``: the
-    codes of the unit groups, left out of the statistics."""
+    ``groups``: the codes of the unit groups, left out of the statistics."""
     x = pl.col("value") * pl.col("sign")
     peers = of_units(x, groups)
     c = pl.col
@@ -132,7 +106,7 @@ def normalize(
                 .otherwise(score)
             )
     read = list(dict.fromkeys(name for m in used for name in READS.get(m, ())))
-    frame = _with_statistics(frame, peers, read, ordered, streamed)
+    frame = _with_statistics(frame, peers, read)
     frame = frame.with_columns(score.cast(pl.Float64).alias("score")).drop(read)
     # A score the method leaves undefined (min-max of a constant indicator) is
     # missing, so that the means above leave it out rather than turn NaN.
