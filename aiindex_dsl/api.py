@@ -46,10 +46,9 @@ class Definition:
             warn_without_spread(self.ir, flat)
         check_defined(parents, self.ir, compiled.means)
         parent_rows = parents.lazy()
-        nodes = compiled.nodes(parent_rows).collect(engine=engine)
         return Results(
             self.ir,
-            nodes=nodes,
+            nodes=lambda ids: compiled.nodes(parent_rows, ids),
             detail=lambda ids: compiled.leaves(parent_rows, ids),
             engine=engine,
         )

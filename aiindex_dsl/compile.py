@@ -371,13 +371,18 @@ class Compiled:
         )
         return dict(own.iter_rows())
 
-    def nodes(self, parent_rows: pl.LazyFrame) -> pl.LazyFrame:
-        """The result rows of the aggregated nodes, in the results' order.
+    def nodes(
+        self, parent_rows: pl.LazyFrame, ids: list[str] | None = None
+    ) -> pl.LazyFrame:
+        """The result rows of the aggregated nodes (or of those ``ids``), in
+        the results' order.
 
         :meth:`parents` has a row for every unit, year and aggregated node
         (the grid), in that order: they need only their settings.
         """
         frame = parent_rows.drop("parent", "weight")
+        if ids is not None:
+            frame = frame.filter(pl.col("node").cast(pl.String).is_in(ids))
         settings = lookup(self.table, "node", self.keys.node_type)
         columns = [name for name in self.table.columns if name != "node"]
         frame = frame.with_columns(looked_up(settings, "node", columns))

@@ -51,14 +51,16 @@ class Results:
     row also holds its value after each step: ``raw`` (as read, or derived),
     ``imputed_value``, ``treated_value`` and, normalized, ``score``.
 
-    A run computes the rows of the aggregated nodes (the dimensions and the
-    composite, every unit and year: :attr:`nodes`) and keeps those of the
-    leaves (indicators, and dimensions scored from data) as a query,
-    ``detail(ids)``, computed when first asked for: by ``long``, ``steps()``,
-    ``wide()``, or the value of an indicator (which computes that indicator
-    only). A run of a large panel so holds only the small tables in memory,
-    and :meth:`query` streams every row to a file. ``Results(index, long)``
-    wraps a long table already computed.
+    A run computes the scores of the aggregated nodes (the dimensions and
+    the composite, every unit and year) and keeps their result rows
+    (``nodes(ids)``) and those of the leaves (indicators, and dimensions
+    scored from data: ``detail(ids)``) as queries, computed for the nodes
+    asked for when first asked: the composite and its children for the
+    summary, one node for a value, every aggregated node for :attr:`nodes`,
+    every row for ``long``, ``steps()`` or ``wide()``. A run of a large panel
+    so holds only the small tables in memory, and :meth:`query` streams every
+    row to a file. ``Results(index, long)`` wraps a long table already
+    computed.
     """
 
     def __init__(
@@ -66,7 +68,7 @@ class Results:
         index: Index,
         long: pl.DataFrame | None = None,
         *,
-        nodes: pl.DataFrame | None = None,
+        nodes: Callable[[list[str] | None], pl.LazyFrame] | None = None,
         detail: Callable[[list[str] | None], pl.LazyFrame] | None = None,
         engine: str = "auto",
     ):
@@ -89,22 +91,21 @@ class Results:
     @property
     def nodes(self) -> pl.DataFrame:
         """The rows of the aggregated nodes (the dimensions and the composite)."""
-        if self._nodes is None:
+        if self._long is not None:
             return self._long.filter(~pl.col("node").is_in(sorted(self._leaves)))
         if self._node_text is None:
-            from .compile import as_text
-
-            self._node_text = as_text(self._nodes.lazy()).collect()
+            self._node_text = self.node_rows(None)
         return self._node_text
 
-    def node_rows(self, which: pl.Expr) -> pl.DataFrame:
-        """The rows of the aggregated nodes for which ``which`` holds (the
-        few asked for are turned to text, not all of :attr:`nodes`)."""
-        if self._nodes is None or self._node_text is not None:
-            return self.nodes.filter(which)
+    def node_rows(self, ids: list[str] | None) -> pl.DataFrame:
+        """The rows of the aggregated nodes ``ids`` (all when None), in the
+        order of ``long`` (computing only those)."""
+        if self._long is not None or self._node_text is not None:
+            rows = self.nodes
+            return rows if ids is None else rows.filter(pl.col("node").is_in(ids))
         from .compile import as_text
 
-        return as_text(self._nodes.lazy().filter(which)).collect()
+        return as_text(self._nodes(ids)).collect(engine=self._engine)
 
     def query(self) -> pl.LazyFrame:
         """Every row as a lazy query, in the order of ``long``."""
@@ -112,7 +113,7 @@ class Results:
             return self._long.lazy()
         from .compile import sort_results
 
-        rows = pl.concat([self._nodes.lazy(), self._detail(None)], how="vertical")
+        rows = pl.concat([self._nodes(None), self._detail(None)], how="vertical")
         return sort_results(rows)
 
     def leaf_rows(self, ids: list[str]) -> pl.DataFrame:
@@ -127,8 +128,11 @@ class Results:
         """The rows of the composite and its children, in the order of ``long``."""
         if self._long is not None:
             return self._long.filter(pl.col("depth") <= 1)
-        top = [n.id for n in self.index.root.children if n.id in self._leaves]
-        rows = self.node_rows(pl.col("depth") <= 1)
+        root = self.index.root
+        top = [n.id for n in root.children if n.id in self._leaves]
+        rows = self.node_rows(
+            [root.id, *(n.id for n in root.children if not n.is_leaf)]
+        )
         if not top:
             return rows
         both = pl.concat([rows, self.leaf_rows(top)])
@@ -139,10 +143,10 @@ class Results:
         match = pl.col("year") == year
         if self._long is not None:
             return Results(self.index, self._long.filter(match))
-        detail = self._detail
+        nodes, detail = self._nodes, self._detail
         return Results(
             self.index,
-            nodes=self._nodes.filter(match),
+            nodes=lambda ids: nodes(ids).filter(match),
             detail=lambda ids: detail(ids).filter(match),
             engine=self._engine,
         )
@@ -153,7 +157,7 @@ class Results:
 
     def composite(self) -> pl.DataFrame:
         """The rows of the composite (the root of the tree)."""
-        return self.node_rows(pl.col("depth") == 0)
+        return self.node_rows([self.index.root.id])
 
     def steps(self) -> pl.DataFrame:
         """The indicators' values after each step, one row per unit, year and
@@ -189,7 +193,7 @@ class Results:
     ):
         """One score (or points), or None when the run has none."""
         node = self.index.root.id if node == "composite" else node
-        source = self.leaf_rows([node]) if node in self._leaves else self.nodes
+        source = (self.leaf_rows if node in self._leaves else self.node_rows)([node])
         rows = source.filter((pl.col("node") == node) & (pl.col("unit") == unit))
         if year is not None:
             rows = rows.filter(pl.col("year") == year)
