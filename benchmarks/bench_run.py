@@ -326,7 +326,10 @@ def measure(panel: Panel, name: str, run: int) -> dict:
         command += _size_args(panel)
     timed = ["/usr/bin/time", "-f", "TIME %e %M %U %S", *command]
     load = os.getloadavg()[0]
-    done = subprocess.run(timed, capture_output=True, text=True, check=False)
+    # As a user runs it: Python keeps the modules it compiles (a machine may
+    # have set PYTHONDONTWRITEBYTECODE, which makes each run compile aix again).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run(timed, capture_output=True, text=True, check=False, env=env)
     last = [ln for ln in done.stderr.splitlines() if ln.startswith("TIME ")][-1]
     wall, rss_kib, user, system = last.split()[1:]
     if done.returncode != 0:

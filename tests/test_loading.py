@@ -194,6 +194,28 @@ def test_a_unit_with_values_of_other_years_only_is_warned_of(scratch):
         run(scratch, files, "d.csv", source=source)
 
 
+def test_values_of_an_indicators_own_year_count_as_in_the_years(scratch):
+    """A value of an indicator's own ``year`` is scored, so its unit is not
+    warned of; a value of another year outside the index's is not scored."""
+    text = """index t "Test" {
+  years 2020
+  units { A B }
+  normalize none
+  source d { file "d.csv"  layout long  unit column "country"  year column "yr"
+             indicator column "code"  value column "val" }
+  indicator x { from d "x" }
+  indicator y { from d "y"  year 2019 }
+}
+"""
+    data = "country,yr,code,val\nA,2019,y,1\nB,2018,y,2\nB,2018,x,3\n"
+    with pytest.warns(AixWarning) as caught:
+        results = scratch.run(text, {"d.csv": data})
+    warned = [str(w.message) for w in caught if "none of a year" in str(w.message)]
+    assert len(warned) == 1 and "unit `B`" in warned[0]
+    scored = {("A", "x"): None, ("A", "y"): 1.0, ("B", "x"): None, ("B", "y"): None}
+    assert values(results) == scored
+
+
 def test_a_unit_without_values_is_pointed_to_a_code_close_but_for_case(scratch):
     data = "unit,x,y\nusa,1.5,\nB,3,4\n"
     units = "units { US B }"
