@@ -211,7 +211,8 @@ def test_values_of_an_indicators_own_year_count_as_in_the_years(scratch):
     with pytest.warns(AixWarning) as caught:
         results = scratch.run(text, {"d.csv": data})
     warned = [str(w.message) for w in caught if "none of a year" in str(w.message)]
-    assert len(warned) == 1 and "unit `B`" in warned[0]
+    assert len(warned) == 1
+    assert "unit `B`" in warned[0]
     scored = {("A", "x"): None, ("A", "y"): 1.0, ("B", "x"): None, ("B", "y"): None}
     assert values(results) == scored
 
