@@ -50,6 +50,7 @@ class Definition:
             self.ir,
             nodes=lambda ids: compiled.nodes(parent_rows, ids),
             detail=lambda ids: compiled.leaves(parent_rows, ids),
+            every=lambda: compiled.long(parent_rows),
             engine=engine,
         )
 

@@ -398,11 +398,15 @@ class Compiled:
         return self._finish(frame)
 
     def long(self, parent_rows: pl.LazyFrame | None = None) -> pl.LazyFrame:
-        """Every result row, nodes and leaves, in the results' order."""
+        """Every result row, nodes and leaves, in the results' order. Both
+        come in that order already, so they are merged, not sorted again
+        (which would hold every row in memory)."""
         if parent_rows is None:
             parent_rows = self.parents().cache()
-        both = pl.concat([self.nodes(parent_rows), self.leaves(parent_rows)])
-        return sort_results(both)
+        row = self.keys.row()
+        nodes = self.nodes(parent_rows).with_columns(row)
+        leaves = self.leaves(parent_rows).with_columns(row)
+        return as_text(nodes.merge_sorted(leaves, key="row").drop("row"))
 
     def _finish(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Points, ranks, names and the result columns (units and nodes still
@@ -452,12 +456,6 @@ def looked_up(table: pl.DataFrame, on: str, columns: list[str]) -> list[pl.Expr]
     ``on``: a gather by the code's place, much cheaper than a join."""
     place = pl.col(on).to_physical()
     return [pl.lit(table[name]).gather(place).alias(name) for name in columns]
-
-
-def sort_results(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Result rows (keys as enumerations) sorted by year, node and unit, then
-    with units and nodes as text."""
-    return as_text(frame.sort(["year", "order", "unit"]))
 
 
 def as_text(frame: pl.LazyFrame) -> pl.LazyFrame:

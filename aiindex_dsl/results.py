@@ -70,12 +70,14 @@ class Results:
         *,
         nodes: Callable[[list[str] | None], pl.LazyFrame] | None = None,
         detail: Callable[[list[str] | None], pl.LazyFrame] | None = None,
+        every: Callable[[], pl.LazyFrame] | None = None,
         engine: str = "auto",
     ):
         self.index = index
         self._long = long
         self._nodes = nodes
         self._detail = detail
+        self._every = every
         self._engine = engine
         self._node_text = None
         self._leaves = {n.id for n in index.nodes() if n.is_leaf}
@@ -111,10 +113,7 @@ class Results:
         """Every row as a lazy query, in the order of ``long``."""
         if self._long is not None:
             return self._long.lazy()
-        from .compile import sort_results
-
-        rows = pl.concat([self._nodes(None), self._detail(None)], how="vertical")
-        return sort_results(rows)
+        return self._every()
 
     def leaf_rows(self, ids: list[str]) -> pl.DataFrame:
         """The rows of the leaves ``ids`` (computing only those)."""
@@ -143,11 +142,12 @@ class Results:
         match = pl.col("year") == year
         if self._long is not None:
             return Results(self.index, self._long.filter(match))
-        nodes, detail = self._nodes, self._detail
+        nodes, detail, every = self._nodes, self._detail, self._every
         return Results(
             self.index,
             nodes=lambda ids: nodes(ids).filter(match),
             detail=lambda ids: detail(ids).filter(match),
+            every=lambda: every().filter(match),
             engine=self._engine,
         )
 
