@@ -702,7 +702,8 @@ def _check_values(
     in_years = present.filter(_scope(index, pl.col("own")))["unit"].unique()
     _warn_units(index, found, [source for source, _, _ in sources], units)
     _warn_units_out_of_years(index, found, in_years)
-    _warn_years(index, present.filter(pl.col("own").is_null())["year"].unique())
+    if _reads_undated(index, sources):
+        _warn_years(index, present.filter(pl.col("own").is_null())["year"].unique())
     _warn_clipped(index, clipped)
     return values.select(data.VALUES)
 
@@ -1081,6 +1082,13 @@ def _codes_in(sources: list[Source]) -> set[str]:
         for code in table.to_series().to_list()
         if code
     }
+
+
+def _reads_undated(index: Index, sources) -> bool:
+    """Whether a series read takes the index's years, not a data year of its
+    own: only then can a year of the index lack data."""
+    dated = {n.id for n in index.nodes() if n.data_year is not None}
+    return any(r.series not in dated for _, _, wanted in sources for r in wanted)
 
 
 def _warn_years(index: Index, present: pl.Series) -> None:

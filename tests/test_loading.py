@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 
 import polars as pl
 import pytest
@@ -368,3 +369,30 @@ index t {
     assert (scores["h"], scores["z"]) == (None, 5.0)
     assert (points["z"], points["w"]) == (None, None)
     assert points["x"] == pytest.approx(4.0) == scores["t"]
+
+
+def test_an_index_whose_indicators_all_have_a_data_year_is_not_warned_of_its_year(
+    scratch,
+):
+    """Every indicator reads a year of its own: the index's year lacks no
+    data, though no row is of that year."""
+    text = """index t "Test" {
+  years 2024
+  units { A B }
+  normalize none
+  source d { file "d.csv"  layout long  unit column "country"  year column "yr"
+             indicator column "code"  value column "val" }
+  indicator x { from d "x"  year 2022 }
+  indicator y { from d "y"  year 2023 }
+}
+"""
+    data = "country,yr,code,val\nA,2022,x,1\nB,2022,x,2\nA,2023,y,3\nB,2023,y,4\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", AixWarning)
+        results = scratch.run(text, {"d.csv": data})
+    assert values(results, 2024) == {
+        ("A", "x"): 1.0,
+        ("A", "y"): 3.0,
+        ("B", "x"): 2.0,
+        ("B", "y"): 4.0,
+    }
