@@ -4,6 +4,7 @@ or against the paper's published tables (never against their own output)."""
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 import aiindex_dsl
 from aiindex_dsl import compile
 from aiindex_dsl.cli import main
+from aiindex_dsl.diagnostics import AixWarning
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPER = ROOT / "examples" / "data" / "paper"
@@ -316,3 +318,24 @@ def test_every_aggregated_node_has_a_row_for_every_unit_and_year(path):
     years = len(results.years())
     assert results.nodes.height == len(inner) * units * years
     assert results.nodes.select("year", "node", "unit").is_unique().all()
+
+
+# The warnings each shipped index is meant to give: values its anchors clip.
+WARNINGS = {
+    "china_regions.aix": ["1 value lies beyond the anchors"],
+    "eu_extension.aix": ["1 value lies beyond the anchors"],
+    "hdi.aix": ["355 values lie beyond the anchors"],
+    "paper_tables.aix": [],
+    "us_china.aix": ["1 value lies beyond the anchors"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(WARNINGS))
+def test_a_shipped_index_gives_only_the_warnings_it_is_meant_to(name):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        aiindex_dsl.load(ROOT / "indices" / name).run()
+    messages = [str(w.message) for w in caught if issubclass(w.category, AixWarning)]
+    assert len(messages) == len(WARNINGS[name])
+    for message, expected in zip(messages, WARNINGS[name], strict=True):
+        assert expected in message
