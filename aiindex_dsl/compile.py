@@ -24,7 +24,7 @@ from .diagnostics import AixError
 from .ir import Index
 from .resolve import Resolved, resolve
 from .steps import of_units
-from .steps.aggregate import parents, with_shares
+from .steps.aggregate import parents, term_bounds, with_shares
 from .steps.derive import derive
 from .steps.impute import impute
 from .steps.normalize import normalize
@@ -335,6 +335,8 @@ class Compiled:
         """Every aggregated node for every unit and year (see :mod:`.aggregate`)."""
         complete = self.settings["impute"] != {"none"}
         keys = self.keys
+        scale = self.index.scale
+        units = self.unit_table.height
         return parents(
             self._scored(full=False),
             self.table,
@@ -342,6 +344,9 @@ class Compiled:
             complete,
             keys.row,
             keys.split,
+            term_bounds(
+                self.table, scale.low, scale.high, units, bool(self.index.groups)
+            ),
         )
 
     def without_spread(self) -> pl.LazyFrame:

@@ -424,3 +424,69 @@ def test_imputing_by_a_column_no_file_has_is_reported(scratch):
     assert "regoin" in problem.message
     assert any("region" in hint for hint in problem.hints)
     assert problem.span is not None
+
+
+def test_children_with_the_same_scores_in_another_order_tie_exactly(scratch):
+    """Added as floats in the order of the children, 0.1 + 1e13 - 1e13 gives
+    0.0996 and -1e13 + 1e13 + 0.1 gives 0.1; the sums are exact, so both
+    units have the mean 0.1 / 3 and share the first rank."""
+    columns = {"x0": [0.1, -1e13], "x1": [1e13, 1e13], "x2": [-1e13, 0.1]}
+    results = scratch.run(
+        definition(tree_of(3, "arithmetic"), 2), {"data.csv": csv(columns)}
+    )
+    top = results.long.filter(pl.col("node") == "top").sort("unit")
+    assert top["score"][0] == top["score"][1]
+    assert top["score"][0] == pytest.approx(0.1 / 3, rel=1e-12)
+    assert top["rank"].to_list() == [1, 1]
+
+
+@SETTINGS
+@given(
+    values=st.lists(
+        st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=4, max_size=4),
+        min_size=3,
+        max_size=6,
+    ),
+    shift=st.integers(min_value=1, max_value=5),
+)
+def test_the_order_of_the_data_rows_changes_no_score_to_the_last_digit(
+    scratch, values, shift
+):
+    """The same data in another row order gives the same scores, bit for bit."""
+    columns = {f"x{i}": [row[i] for row in values] for i in range(4)}
+    text = definition(tree_of(4, "arithmetic"), len(values))
+    lines = csv(columns).splitlines()
+    shift %= len(values)
+    moved = [lines[0], *lines[1 + shift :], *lines[1 : 1 + shift]]
+    first = scratch.run(text, {"data.csv": csv(columns)})
+    second = scratch.run(text, {"data.csv": "\n".join(moved) + "\n"})
+    assert scores(first, "top") == scores(second, "top")
+
+
+def test_scores_too_large_for_an_exact_sum_are_still_added(scratch):
+    """Terms of 2**46 or more are added as floats, apart from the others."""
+    columns = {"x0": [1e20, 2.0], "x1": [3e20, 4.0], "x2": [2.0, 6.0]}
+    results = scratch.run(
+        definition(tree_of(3, "arithmetic"), 2), {"data.csv": csv(columns)}
+    )
+    assert scores(results, "top") == pytest.approx([(4e20 + 2.0) / 3, 4.0])
+
+
+def test_a_geometric_mean_with_a_child_scored_0_is_0(scratch):
+    columns = {"x0": [0.0, 4.0], "x1": [9.0, 9.0]}
+    results = scratch.run(
+        definition(tree_of(2, "geometric"), 2), {"data.csv": csv(columns)}
+    )
+    assert scores(results, "top") == pytest.approx([0.0, 6.0])
+
+
+def test_scores_on_a_wide_scale_tie_exactly_too(scratch):
+    """On a scale of 0 to 1e9 the sums are held in 128-bit integers."""
+    columns = {"x0": [0.1, 0.3], "x1": [0.5, 0.5], "x2": [0.3, 0.1]}
+    anchored = "anchors worst 0 best 1"
+    indicators = tree_of(3, "arithmetic").replace("normalize none", anchored)
+    text = definition(indicators, 2, "scale 0 to 1e9")
+    results = scratch.run(text, {"data.csv": csv(columns)})
+    top = results.long.filter(pl.col("node") == "top").sort("unit")
+    assert top["score"][0] == top["score"][1]
+    assert top["score"][0] == pytest.approx(0.9e9 / 3, rel=1e-12)

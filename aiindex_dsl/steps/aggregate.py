@@ -13,12 +13,17 @@ Each level is one ``group_by`` by unit, year and parent, of the leaves below
 it and of the (small) table of the level below; the leaves are read once. A
 parent's total weight is that of all its children in the tree, whether or not
 the data has a row for them, so the leaves need not be a full grid of units,
-years and indicators.
+years and indicators. The sums are exact whatever order they are added in
+(see :class:`_Exact`), so a run gives the same scores to the last digit as
+every other run on the same data.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from collections.abc import Callable
+from typing import NamedTuple
 
 import polars as pl
 
@@ -39,6 +44,7 @@ def parents(
     complete: bool,
     key: Callable[[str], pl.Expr],
     split: Callable[[str], list[pl.Expr]],
+    bounds: dict[str, float],
 ) -> pl.LazyFrame:
     """Every parent's row (unit, year, node) for every unit and year, sorted
     by year, node (in the tree's order) and unit: score,
@@ -56,6 +62,8 @@ def parents(
     ``key(column)`` is one integer for the unit, the year and the node named in
     ``column``: the tables are grouped and joined on it rather than on the
     three columns, which ``split(column)`` makes again from the integer.
+    ``bounds``: the largest size of the terms of each sum (see
+    :func:`term_bounds`).
     """
     rows = nodes.select(
         pl.col("node", "parent").cast(pl.String), "depth", "leaf", "aggregate"
@@ -65,6 +73,7 @@ def parents(
     own = own_settings(nodes.lazy())
     leaf_depths = {r["depth"] for r in rows if r["leaf"]}
     above_parents = {r["parent"] for r in inner}
+    most = max(Counter(r["parent"] for r in rows if r["parent"]).values())
     levels: dict[int, pl.LazyFrame] = {}
     below = None
     for level in range(max(r["depth"] for r in inner), -1, -1):
@@ -79,7 +88,7 @@ def parents(
         if not parts:
             sums = _completed(None, grid(ids), methods, key)
         else:
-            sums = _sums(parts, methods, key, split)
+            sums = _sums(parts, methods, key, split, bounds, most)
             if not complete and not all(i in above_parents for i in ids):
                 sums = _completed(sums, grid(ids), methods, key)
         table = sums.join(own, on="parent", how="left")
@@ -95,13 +104,14 @@ def _leaves_at(leaves: pl.LazyFrame, depth: int, filtered: bool) -> pl.LazyFrame
     return leaves.select(CHILD)
 
 
-def _sums(parts: list[pl.LazyFrame], methods, key, split) -> pl.LazyFrame:
+def _sums(parts: list[pl.LazyFrame], methods, key, split, bounds, most) -> pl.LazyFrame:
     """One group per unit, year and parent: the sums the means are made of,
     with the group's integer key (``row``).
 
     Each child's terms are computed first (zero for a child without a score),
     so that the ``group_by`` only sums columns, by one integer, its fastest
-    path.
+    path. The sums are exact (see :class:`_Exact`); ``most``: the most
+    children a parent has.
     """
     children = parts[0] if len(parts) == 1 else pl.concat(parts)
     score = pl.col("score")
@@ -113,17 +123,116 @@ def _sums(parts: list[pl.LazyFrame], methods, key, split) -> pl.LazyFrame:
         "harmonic": weight / score,
     }
     used = [m for m in MEANS if m in methods]
+    summed = {
+        "present": pl.when(present).then(weight).otherwise(0.0),
+        **{m: pl.when(present).then(terms[m]).otherwise(0.0) for m in used},
+        "covered": weight * pl.col("coverage").fill_null(0.0),
+    }
+    exact = {name: _Exact.of(bounds[name], most) for name in summed}
     rows = children.select(
         key("parent"),
-        pl.when(present).then(weight).otherwise(0.0).alias("present"),
-        *(pl.when(present).then(terms[m]).otherwise(0.0).alias(m) for m in used),
-        (weight * pl.col("coverage").fill_null(0.0)).alias("covered"),
+        *(
+            part
+            for name, term in summed.items()
+            for part in exact[name].parts(name, term)
+        ),
         "unscored",
     )
-    sums = rows.group_by("row").agg(
-        pl.col("present", *used, "covered", "unscored").sum()
+    sums = rows.group_by("row").agg(pl.exclude("row").sum())
+    return sums.select(
+        "row",
+        *(exact[name].total(name) for name in summed),
+        "unscored",
+        *split("parent"),
+        children=exact["present"].total("present"),
     )
-    return sums.with_columns(*split("parent"), children=pl.col("present"))
+
+
+class _Exact(NamedTuple):
+    """How a column is summed exactly, in any order.
+
+    Floating-point sums depend on the order of their terms, which the engine
+    does not fix (it adds them on several threads). Each term is instead held
+    as a whole number of ``1 / scale``-ths in an integer ``dtype``, whose sums
+    are exact in any order: the same data gives the same scores to the last
+    digit, and children with equal scores give their parents equal scores (a
+    true tie). The scale is as fine as the integers allow for the largest
+    sum, so the sums are at least as precise as floating-point ones. Terms
+    that may be too large for it (``limit`` or more in size) or not finite
+    are added apart, as floats.
+    """
+
+    dtype: type[pl.DataType]
+    scale: float
+    limit: float
+
+    @classmethod
+    def of(cls, bound: float, terms: int) -> _Exact:
+        """For sums of at most ``terms`` terms each at most ``bound`` in size
+        (infinite: unbounded): 64-bit integers where every sum is at most
+        2**20 in size, else 128-bit ones in 2**-64ths."""
+        largest = bound * terms
+        if largest <= 2.0**20:
+            fine = 62 - math.ceil(math.log2(max(largest, 1.0)))
+            return cls(pl.Int64, 2.0**fine, math.inf)
+        limit = 2.0**62 / terms
+        return cls(pl.Int128, 2.0**64, limit if bound >= limit else math.inf)
+
+    def parts(self, name: str, term: pl.Expr) -> list[pl.Expr]:
+        """The columns summed for ``term``: its whole number of ``1 / scale``-ths
+        and, if some terms may be too large, those terms as floats."""
+        whole = f"{name}__whole"
+        if self.limit == math.inf:
+            return [(term * self.scale).cast(self.dtype).alias(whole)]
+        fits = term.abs() < self.limit
+        return [
+            (pl.when(fits).then(term).otherwise(0.0) * self.scale)
+            .cast(self.dtype)
+            .alias(whole),
+            pl.when(fits).then(0.0).otherwise(term).alias(f"{name}__float"),
+        ]
+
+    def total(self, name: str) -> pl.Expr:
+        """A column's sum from the sums of its :meth:`parts`."""
+        total = pl.col(f"{name}__whole").cast(pl.Float64) / self.scale
+        if self.limit != math.inf:
+            total = total + pl.col(f"{name}__float")
+        return total.alias(name)
+
+
+def term_bounds(
+    nodes: pl.DataFrame, low: float, high: float, units: int, grouped: bool
+) -> dict[str, float]:
+    """The largest size each sum's terms may have (infinite when unbounded),
+    from the weights and the leaves' normalizations (``nodes``: the node
+    table), the index's scale from ``low`` to ``high``, the number of
+    ``units`` and whether some of them are groups (``grouped``).
+
+    A parent's mean lies within its children's scores, so the leaves bound
+    every score above them: on the scale (clipped anchors, percentiles and,
+    without groups, min-max), up to the number of units (ranks), below its
+    square root (z-scores, without groups); unbounded otherwise (no
+    normalization, unclipped anchors, distance to a target, and a group,
+    scored against its members, under min-max or z-scores). Geometric and
+    harmonic means add ``log(0)`` or ``1 / 0`` for a score of 0: unbounded."""
+    weight = nodes["weight"].abs().max() or 0.0
+    leaves = nodes.filter(pl.col("leaf"))
+    methods = set(leaves["method"].cast(pl.String).to_list())
+    clipped = leaves.filter(pl.col("method") == "anchors")["clip"].all()
+    bounded = {"rank", "percentile"} | ({"anchors"} if clipped else set())
+    if not grouped:
+        bounded |= {"minmax", "minmax_pooled", "zscore"}
+    # A rank is at most the number of units, a z-score below its square root.
+    score = max(abs(low), abs(high), units if {"rank", "zscore"} & methods else 0)
+    if not methods <= bounded:
+        score = math.inf
+    return {
+        "present": weight,
+        "covered": weight,
+        "arithmetic": weight * score,
+        "geometric": math.inf,
+        "harmonic": math.inf,
+    }
 
 
 def _completed(sums, grid: pl.LazyFrame, methods, key) -> pl.LazyFrame:
