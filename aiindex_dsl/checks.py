@@ -406,6 +406,14 @@ def _sibling_weights(node: Node, mode: str) -> Iterator[Diagnostic]:
             (f"give a weight to: {', '.join(c.id for c in missing)}",),
         )
         return
+    if not math.isfinite(sum(c.weight.value for c in weighted)):
+        yield Diagnostic(
+            "E252",
+            f"the weights under `{node.id}` sum to more than a number can hold",
+            weighted[0].weight.span,
+            ("write smaller weights in the same proportions, such as 1 and 2",),
+        )
+        return
     if mode == "relative":
         return
     total = sum(c.weight.fraction for c in weighted)
@@ -472,6 +480,13 @@ def anchors(index: Index) -> Iterator[Diagnostic]:
             )
         if not all(math.isfinite(v) for v in (worst, best)):
             yield Diagnostic("E224", "anchors must be finite numbers", norm.span)
+        elif not math.isfinite(best - worst):
+            yield Diagnostic(
+                "E224",
+                f"the anchors of `{node.id}` lie further apart than a number can hold",
+                norm.span,
+                ("bring the anchors closer together, or rescale the values",),
+            )
         if node.direction is not None:
             yield Diagnostic(
                 "E245",
@@ -741,6 +756,14 @@ def header(index: Index) -> Iterator[Diagnostic]:
             f"the scale runs from {index.scale.low:g} to {index.scale.high:g}",
             index.scale.span or index.span,
             ("the top of the scale must be above the bottom",),
+        )
+    elif not math.isfinite(index.scale.high - index.scale.low):
+        yield Diagnostic(
+            "E238",
+            f"the scale from {index.scale.low:g} to {index.scale.high:g} spans "
+            "more than a number can hold",
+            index.scale.span or index.span,
+            ("use a narrower scale, such as 0 to 100",),
         )
     if not index.units and index.units_from is None:
         yield Diagnostic(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 
 import polars as pl
 
@@ -39,8 +39,13 @@ def round_half_up(value: float, decimals: int) -> float:
     >>> round_half_up(0.0125, 3)
     0.013
     """
+    if not math.isfinite(value):
+        return value
     quantum = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(value)).quantize(quantum, rounding=ROUND_HALF_UP))
+    # Digits enough for the largest float (309) and the decimals asked for.
+    digits = Context(prec=330 + max(decimals, 0), Emax=MAX_EMAX, Emin=MIN_EMIN)
+    exact = Decimal(repr(value))
+    return float(exact.quantize(quantum, rounding=ROUND_HALF_UP, context=digits))
 
 
 class Results:

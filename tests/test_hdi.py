@@ -129,3 +129,19 @@ def test_inherited_expectations_are_shown_with_their_file_and_year(cli, root):
     cells = [c.strip() for c in row.split("│")[1:-1]]
     assert cells[0].endswith("indices/hdi.aix:64")
     assert cells[1:5] == ["composite", "CHE", "2022", "0.967"]
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "rounded"),
+    [
+        (0.0125, 3, 0.013),
+        (-0.0125, 3, -0.013),
+        (2.5, 0, 3.0),
+        (1e30, 3, 1e30),
+        (1.7e308, 1, 1.7e308),
+        (float("inf"), 3, float("inf")),
+    ],
+)
+def test_rounding_half_up_takes_any_float(value, decimals, rounded):
+    """Half away from zero, as published tables round, at any size."""
+    assert round_half_up(value, decimals) == rounded
