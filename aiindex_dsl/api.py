@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
@@ -31,6 +32,16 @@ class Definition:
     def id(self) -> str:
         """The index's id."""
         return self.ir.id
+
+    def inputs(self) -> set[Path]:
+        """Every file the definition reads, resolved: its ``.aix`` files (its
+        own, those it extends and includes) and its data files."""
+        index = self.ir
+        files = {index.path, *(s.origin for s in index.sources)}
+        files |= {n.span.file for n in index.nodes() if n.span is not None}
+        found = {Path(f).resolve() for f in files if f}
+        found |= {data.path_of(s).resolve() for s in index.sources if s.file}
+        return found
 
     def plan(self) -> pl.LazyFrame:
         """The whole computation as one Polars LazyFrame (nothing is read yet)."""

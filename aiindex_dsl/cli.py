@@ -173,10 +173,12 @@ def _catalogue_problems(file: str, error: AixError) -> list:
 def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -> None:
     """Compute every score of FILE, print a summary and check its expectations."""
     from .api import load
-    from .render.files import write_tables
+    from .render.files import refuse_inputs, write_tables
     from .render.table import outcomes, summary
 
-    results = load(file).run()
+    definition = load(file)
+    refuse_inputs(list(outputs), definition.inputs())
+    results = definition.run()
     years = results.years()
     # Checked on every year, whichever one the table shows.
     checked = results.expectations()
@@ -315,11 +317,12 @@ def docs_command(file: str, output, format, date, unit, year) -> None:
 
     from .api import load
     from .render.docs import appendix
-    from .render.files import write_text
+    from .render.files import refuse_inputs, write_text
 
     fmt = format or _format_of(output)
     day = (date or datetime.datetime.now()).date().isoformat()
     definition = load(file)
+    refuse_inputs([output] if output else [], definition.inputs())
     if year is not None and definition.ir.years:
         _require_year(year, list(definition.ir.years))
     text = appendix(definition, fmt, day, unit=unit, year=year)

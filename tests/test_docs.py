@@ -330,6 +330,18 @@ def test_format_follows_the_extension(cli, tmp_path):
         assert (tmp_path / name).read_text("utf-8").startswith(start)
 
 
+def test_the_appendix_is_not_written_over_the_definition(cli, tmp_path):
+    definition = tmp_path / "index.aix"
+    definition.write_bytes((ROOT / "examples" / "coinr_asem" / "asem.aix").read_bytes())
+    text = definition.read_bytes()
+    outcome = cli.invoke(
+        main, ["docs", str(definition), "--format", "md", "-o", str(definition)]
+    )
+    assert outcome.exit_code == 1
+    assert "E503" in outcome.stderr
+    assert definition.read_bytes() == text
+
+
 def test_worked_example_of_a_chosen_unit(cli):
     outcome = cli.invoke(main, ["docs", "indices/us_china.aix", "--unit", "CN"])
     assert outcome.exit_code == 0, outcome.output

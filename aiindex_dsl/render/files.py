@@ -50,6 +50,24 @@ def write_tables(tables: list[tuple[pl.DataFrame | pl.LazyFrame, str]]) -> None:
                 os.unlink(temporary)
 
 
+def refuse_inputs(paths: list[str], inputs: set[Path]) -> None:
+    """Refuse to write over a file the definition reads (``inputs``, resolved):
+    ``-o data.csv`` would replace the data with the results."""
+    problems = [
+        Diagnostic(
+            "E503",
+            f"{path} is a file the index reads; writing it would replace it",
+            None,
+            ("name another file for the output",),
+            location=path,
+        )
+        for path in paths
+        if Path(path).resolve() in inputs
+    ]
+    if problems:
+        raise AixError(problems)
+
+
 def write_text(text: str, path: str) -> None:
     """Write text (UTF-8) to ``path`` atomically."""
     write_atomically(path, lambda temporary: Path(temporary).write_text(text, "utf-8"))
