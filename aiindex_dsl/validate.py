@@ -703,7 +703,8 @@ def _check_values(
     _warn_units(index, found, [source for source, _, _ in sources], units)
     _warn_units_out_of_years(index, found, in_years)
     if _reads_undated(index, sources):
-        _warn_years(index, present.filter(pl.col("own").is_null())["year"].unique())
+        undated = present.filter(pl.col("own").is_null())["year"].unique()
+        _warn_years(index, undated, _imputations(resolved))
     _warn_clipped(index, clipped)
     return values.select(data.VALUES)
 
@@ -1091,21 +1092,48 @@ def _reads_undated(index: Index, sources) -> bool:
     return any(r.series not in dated for _, _, wanted in sources for r in wanted)
 
 
-def _warn_years(index: Index, present: pl.Series) -> None:
+def _imputations(resolved) -> set[str]:
+    """The imputations of the indicators scored from data."""
+    return {
+        r.impute
+        for r in resolved.values()
+        if r.node.is_leaf and r.node.score_from is None
+    }
+
+
+def _warn_years(index: Index, present: pl.Series, imputations: set[str]) -> None:
     """Warn of each year the index scores that has no value (``present``:
-    the years of the series without a year of their own that have one)."""
+    the years of the series without a year of their own that have one),
+    saying which of its scores imputation from other years gives
+    (``imputations``: those of the indicators): ``locf`` and ``interpolate``
+    fill a year after one with data."""
     if not index.years or present.null_count() > 0:
         return
     present = sorted(present.to_list())
     shown = ", ".join(str(y) for y in present[: MAX_LISTED * 2]) or "no values"
     for year in index.years:
-        if year not in present:
-            warnings.warn(
-                f"{index.path}: year {year} has no data; every score of {year} "
-                f"will be missing (the data has: {shown})",
-                AixWarning,
-                stacklevel=2,
+        if year in present:
+            continue
+        after = any(y < year for y in present)
+        filled = imputations & {"locf", "interpolate"} if after else set()
+        if not filled:
+            outcome = f"every score of {year} will be missing"
+        elif filled == imputations:
+            outcome = f"its values are imputed from other years ({_listed(filled)})"
+        else:
+            outcome = (
+                f"only the indicators imputed from other years ({_listed(filled)})"
+                " will have scores"
             )
+        warnings.warn(
+            f"{index.path}: year {year} has no data; {outcome} (the data has: {shown})",
+            AixWarning,
+            stacklevel=2,
+        )
+
+
+def _listed(imputations: set[str]) -> str:
+    return " or ".join(f"`impute {m}`" for m in sorted(imputations))
 
 
 def _bounds(resolved) -> dict[str, tuple[float, float]]:

@@ -396,3 +396,32 @@ def test_an_index_whose_indicators_all_have_a_data_year_is_not_warned_of_its_yea
         ("B", "x"): 2.0,
         ("B", "y"): 4.0,
     }
+
+
+@pytest.mark.parametrize(
+    ("impute", "warned"),
+    [
+        ("impute locf", "its values are imputed from other years (`impute locf`)"),
+        ("impute interpolate", "imputed from other years (`impute interpolate`)"),
+        ("", "every score of 2022 will be missing"),
+    ],
+)
+def test_a_year_without_data_is_warned_of_with_what_imputation_fills(
+    scratch, impute, warned
+):
+    """``locf`` carries 2021 into 2022, as ``interpolate`` does at the end of
+    a series."""
+    text = f"""index t "Test" {{
+  years 2020 to 2022
+  units {{ A B }}
+  {impute}
+  source d {{ file "d.csv"  year column "year" }}
+  indicator x {{ from d "x" }}
+}}
+"""
+    data = "unit,year,x\nA,2020,1\nB,2020,2\nA,2021,3\nB,2021,5\n"
+    with pytest.warns(AixWarning, match="year 2022 has no data") as caught:
+        results = scratch.run(text, {"d.csv": data})
+    assert any(warned in str(w.message) for w in caught)
+    scored = results.long.filter(pl.col("node") == "t", pl.col("year") == 2022)
+    assert scored["score"].is_not_null().all() == bool(impute)
