@@ -35,23 +35,25 @@ def _console(stderr: bool = False) -> Console:
 
 def guarded(command):
     """Turn aix's errors into their text and exit code; anything else into a short
-    request to report it (the traceback only with ``-v``)."""
+    request to report it (the traceback only with ``-v``). Warnings are shown
+    on stderr, or, with ``--format json``, in the JSON document where one is
+    printed."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         context = click.get_current_context()
+        fmt = context.params.get("format", "text")
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", AixWarning)
+                context.meta[CAUGHT] = caught
                 try:
                     return command(*args, **kwargs)
+                except AixError as error:
+                    _report(error, fmt)
+                    context.exit(error.exit_code)
                 finally:
-                    # Shown on failure too: a warning often explains the error.
-                    _show_warnings(caught)
-        except AixError as error:
-            fmt = context.params.get("format", "text")
-            _report(error, fmt)
-            context.exit(error.exit_code)
+                    _show_warnings()
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception:
@@ -68,19 +70,44 @@ def guarded(command):
     return wrapper
 
 
+# Where the command's context keeps the warnings caught, and whether they
+# have been shown (as text or in a JSON document).
+CAUGHT = "aix.warnings"
+SHOWN = "aix.warnings_shown"
+
+
 def _report(error: AixError, fmt: str) -> None:
     if fmt == "json":
-        click.echo(render_json(error.diagnostics))
-    else:
-        click.echo(render_text(error.diagnostics), err=True)
-        count = len(error.diagnostics)
-        click.echo(f"\n{counted(count, 'problem')} found", err=True)
+        _echo_json(error.diagnostics)
+        return
+    # Before the problems: a warning often explains them.
+    _show_warnings()
+    click.echo(render_text(error.diagnostics), err=True)
+    count = len(error.diagnostics)
+    click.echo(f"\n{counted(count, 'problem')} found", err=True)
 
 
-def _show_warnings(caught) -> None:
-    for warning in caught:
-        if issubclass(warning.category, AixWarning):
-            click.echo(f"warning: {warning.message}", err=True)
+def _echo_json(diagnostics: list) -> None:
+    """Print the problems and the warnings caught as one JSON document."""
+    context = click.get_current_context()
+    found = [w.message.as_diagnostic() for w in _caught(context)]
+    click.echo(render_json([*diagnostics, *found]))
+    context.meta[SHOWN] = True
+
+
+def _show_warnings() -> None:
+    """Print the warnings caught on stderr, unless they have been shown."""
+    context = click.get_current_context()
+    if context.meta.get(SHOWN):
+        return
+    for warning in _caught(context):
+        click.echo(f"warning: {warning.message}", err=True)
+    context.meta[SHOWN] = True
+
+
+def _caught(context) -> list:
+    caught = context.meta.get(CAUGHT, [])
+    return [w for w in caught if issubclass(w.category, AixWarning)]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -128,7 +155,7 @@ def check_command(files: tuple[str, ...], format: str, data: bool) -> None:
     if problems:
         raise AixError(problems)
     if format == "json":
-        click.echo(render_json([]))
+        _echo_json([])
     else:
         click.echo(f"{counted(len(files), 'file')} checked: no problems")
 

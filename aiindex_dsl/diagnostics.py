@@ -9,13 +9,15 @@ only the command line turns them into text (:func:`render_text`) or JSON
 - ``E3xx`` composition (``extends``, ``include``) failed;
 - ``E4xx`` a data file is missing, unreadable or does not fit the definition;
 - ``E5xx`` an output could not be written;
-- ``E6xx`` a published result (an ``expect`` line) was not reproduced.
+- ``E6xx`` a published result (an ``expect`` line) was not reproduced;
+- ``W4xx`` a warning about the data (:class:`AixWarning`): the run goes on.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,7 +68,25 @@ class AixError(Exception):
 
 
 class AixWarning(UserWarning):
-    """A methodological caveat: the result is computed but deserves a look."""
+    """A methodological caveat: the result is computed but deserves a look.
+
+    Its text starts with where it applies (``file:line:col: ``, or a file's
+    path); ``code`` is stable as the errors' are (``W4xx``: the data).
+    """
+
+    def __init__(self, message: str, code: str = "W400"):
+        super().__init__(message)
+        self.code = code
+
+    def as_diagnostic(self) -> Diagnostic:
+        """The warning as a record of severity ``warning``, for JSON output."""
+        where, _, what = str(self).partition(": ")
+        return Diagnostic(self.code, what, severity="warning", location=where)
+
+
+def warn(code: str, message: str) -> None:
+    """Give an :class:`AixWarning`; ``message`` starts with where it applies."""
+    warnings.warn(AixWarning(message, code), stacklevel=3)
 
 
 def problem(code: str, message: str, span: Span | None = None, *hints: str) -> AixError:

@@ -26,13 +26,12 @@ so the first value is in row 2; in Parquet and JSON the first record is row 1.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterable, Sequence
 
 import polars as pl
 
 from . import data
-from .diagnostics import AixError, AixWarning, Diagnostic, did_you_mean
+from .diagnostics import AixError, Diagnostic, did_you_mean, warn
 from .ir import Index, Source, Span
 from .resolve import resolve
 
@@ -1045,11 +1044,10 @@ def _warn_units(index: Index, found, sources: list[Source], units) -> None:
     for code in absent:
         hints = did_you_mean(code, others)
         hint = f" ({hints[0]})" if hints else ""
-        warnings.warn(
+        warn(
+            "W401",
             f"{spans.get(code) or read or index.path}: unit `{code}` has no value "
             f"in any data file; all its scores will be missing{hint}",
-            AixWarning,
-            stacklevel=2,
         )
 
 
@@ -1063,11 +1061,10 @@ def _warn_units_out_of_years(index: Index, found, in_years) -> None:
     for code in sorted(outside - groups):
         unit = next((u for u in index.units if u.code == code), None)
         span = unit.span if unit is not None else None
-        warnings.warn(
+        warn(
+            "W402",
             f"{span or index.path}: unit `{code}` has values in the data, but "
             "none of a year the index scores; all its scores will be missing",
-            AixWarning,
-            stacklevel=2,
         )
 
 
@@ -1125,10 +1122,9 @@ def _warn_years(index: Index, present: pl.Series, imputations: set[str]) -> None
                 f"only the indicators imputed from other years ({_listed(filled)})"
                 " will have scores"
             )
-        warnings.warn(
+        warn(
+            "W403",
             f"{index.path}: year {year} has no data; {outcome} (the data has: {shown})",
-            AixWarning,
-            stacklevel=2,
         )
 
 
@@ -1179,11 +1175,10 @@ def warn_without_spread(index: Index, flat: pl.DataFrame) -> None:
         listed.append(
             f"`{series}` ({', '.join(known[:5])})" if known else f"`{series}`"
         )
-    warnings.warn(
+    warn(
+        "W404",
         f"{index.path}: the values of {', '.join(listed)} do not differ "
         "between units, so min-max or z-scores give them no score (left missing)",
-        AixWarning,
-        stacklevel=2,
     )
 
 
@@ -1195,11 +1190,10 @@ def _warn_clipped(index: Index, clipped: pl.DataFrame) -> None:
     total = sum(count for _, count in rows)
     counts = ", ".join(f"`{s}`: {c}" for s, c in rows[: MAX_LISTED * 2])
     verb = "values lie" if total != 1 else "value lies"
-    warnings.warn(
+    warn(
+        "W405",
         f"{index.path}: {total} {verb} beyond the anchors and "
         f"{'were' if total != 1 else 'was'} clipped to the scale ({counts})",
-        AixWarning,
-        stacklevel=2,
     )
 
 

@@ -55,6 +55,18 @@ def test_check_of_a_clean_file_as_json_has_no_diagnostics(cli, root, monkeypatch
     assert json.loads(outcome.stdout)["diagnostics"] == []
 
 
+def test_check_in_json_gives_the_warnings_as_records(cli, root, monkeypatch):
+    monkeypatch.chdir(root)
+    outcome = cli.invoke(main, ["check", "--format", "json", "indices/us_china.aix"])
+    assert outcome.exit_code == 0, outcome.output
+    (record,) = json.loads(outcome.stdout)["diagnostics"]
+    assert record["code"] == "W405"
+    assert record["severity"] == "warning"
+    assert record["location"] == "indices/us_china.aix"
+    assert record["message"].startswith("1 value lies beyond the anchors")
+    assert "warning:" not in outcome.stderr
+
+
 def test_usage_errors_exit_2(cli):
     assert cli.invoke(main, ["check"]).exit_code == 2
     assert cli.invoke(main, ["check", "--format", "xml", CLEAN]).exit_code == 2

@@ -9,11 +9,9 @@ Example: ``derive flights / population`` with flights 29 and population 8.7
 
 from __future__ import annotations
 
-import warnings
-
 import polars as pl
 
-from ..diagnostics import AixWarning
+from ..diagnostics import warn
 from ..ir import Binary, Call, Const, Ref, Unary
 
 OPERATORS = {
@@ -78,12 +76,11 @@ def _warn_undefined(undefined: pl.DataFrame, order: list[str], path: str) -> Non
     found = dict(zip(counts["series"].cast(pl.String), counts["len"], strict=True))
     listed = ", ".join(f"`{s}`: {found[s]}" for s in order if s in found)
     total = undefined.height
-    warnings.warn(
+    warn(
+        "W406",
         f"{path}: {total} derived {'values are' if total != 1 else 'value is'} "
         f"not a finite number and left missing ({listed}): a division by zero, "
         "the log or square root of a negative number, or one too large",
-        AixWarning,
-        stacklevel=2,
     )
 
 
