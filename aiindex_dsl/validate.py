@@ -338,6 +338,24 @@ def _file_itself(source: Source) -> None:
         raise _file_problem(source, "E406", "is a folder, not a data file", hint)
     if path.is_file() and path.stat().st_size == 0:
         raise _file_problem(source, "E405", "is empty", "the file has no header")
+    suffix = path.suffix.lower()
+    if source.format is None and suffix and suffix not in data.EXTENSIONS:
+        what = f"is a {suffix} file, a format aix does not read"
+        raise _file_problem(source, "E409", what, _format_hint(suffix))
+
+
+SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
+
+
+def _format_hint(suffix: str) -> str:
+    """How to read a file whose extension names no format aix reads."""
+    if suffix in SPREADSHEETS:
+        return "save the sheet as CSV and read that file"
+    known = ", ".join(sorted(data.EXTENSIONS))
+    return (
+        f"aix reads {known} files; if this one is one of them, "
+        "name its format on the source: `format csv`"
+    )
 
 
 def _needed_columns(source, wanted, names) -> list[tuple[str, Span | None]]:
