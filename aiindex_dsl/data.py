@@ -271,15 +271,7 @@ def first_fault(source: Source) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     if kind in ("csv", "tsv"):
-        rows = csv.reader(io.StringIO(text), delimiter="\t" if kind == "tsv" else ",")
-        header = next(rows, [])
-        for number, row in enumerate(rows, start=2):
-            if len(row) > len(header):
-                return (
-                    f"row {number} has {len(row)} cells, "
-                    f"where the header names {len(header)}"
-                )
-        return None
+        return _csv_fault(text, "\t" if kind == "tsv" else ",")
     if kind == "ndjson":
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip() and not _is_object(line):
@@ -290,6 +282,24 @@ def first_fault(source: Source) -> str | None:
             json.loads(text)
         except json.JSONDecodeError as fault:
             return f"line {fault.lineno}, column {fault.colno}: {fault.msg}"
+    return None
+
+
+def _csv_fault(text: str, separator: str) -> str | None:
+    """A row with more cells than the header, or a quoted cell never closed."""
+    rows = csv.reader(io.StringIO(text), delimiter=separator, strict=True)
+    header = next(rows, [])
+    number = 1
+    try:
+        for number, row in enumerate(rows, start=2):
+            if len(row) > len(header):
+                return (
+                    f"row {number} has {len(row)} cells, "
+                    f"where the header names {len(header)}"
+                )
+    except csv.Error:
+        # The row after the last one read whole is the one whose quote is open.
+        return f'row {number + 1} opens a quoted cell (") that is never closed'
     return None
 
 

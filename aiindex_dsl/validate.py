@@ -157,6 +157,11 @@ def read_cells(source: Source, wanted: list[data.Request], index: Index):
     frame = frame.with_row_index("__row", offset=offset)
     rows = _collect(frame.select(pl.len()), source).item()
     if rows == 0:
+        # A quote never closed takes every row into one cell.
+        fault = data.first_fault(source)
+        if fault is not None:
+            what = f"cannot be read as {data.format_of(source)}: {fault}"
+            raise _file_problem(source, "E403", what, _CLOSE_QUOTE)
         raise _file_problem(source, "E405", "has a header but no rows", _ADD_ROWS)
 
     def cells() -> pl.LazyFrame:
@@ -325,6 +330,7 @@ def _collect(query: pl.LazyFrame, source: Source) -> pl.DataFrame:
 
 
 _ADD_ROWS = "add the data rows below the header"
+_CLOSE_QUOTE = 'close the quoted cell with a second `"`, or remove its quote'
 
 
 def _file_itself(source: Source) -> None:
@@ -375,6 +381,10 @@ def _needed_columns(source, wanted, names) -> list[tuple[str, Span | None]]:
 
 
 def _require(source, names, needed) -> None:
+    missing = [column for column, _ in needed if column not in names]
+    separated = _other_separator(source, names) if missing else None
+    if separated is not None:
+        raise separated
     problems = []
     twins = _twins(names)
     for column, span in dict(needed).items():
@@ -389,6 +399,31 @@ def _require(source, names, needed) -> None:
         problems.append(Diagnostic("E404", message, span, hints))
     if problems:
         raise AixError(problems)
+
+
+# Separators of text files other than those aix reads (`,`, and a tab in TSV).
+OTHER_SEPARATORS = {";": "semicolons", "|": "bars", "\t": "tabs", ",": "commas"}
+
+
+def _other_separator(source, names) -> AixError | None:
+    """A text file read as one column whose header another separator splits:
+    a CSV written with semicolons, as spreadsheets in many languages do."""
+    if data.format_of(source) not in TEXT_FORMATS or len(names) != 1:
+        return None
+    ours = "\t" if data.format_of(source) == "tsv" else ","
+    for separator, name in OTHER_SEPARATORS.items():
+        if separator != ours and separator in names[0]:
+            shown = names[0].replace("\t", "\\t")
+            what = f"has one column, `{shown}`: its cells are separated by {name}"
+            hint = (
+                "save the file with commas between cells (CSV)"
+                if separator != "\t"
+                else "save it with commas, or declare it tab-separated: `format tsv`"
+            )
+            if separator == ",":
+                hint = "declare it comma-separated: `format csv`"
+            return _file_problem(source, "E418", what, hint)
+    return None
 
 
 # A header's second ``NAME`` as the readers rename it.
