@@ -30,6 +30,7 @@ from .ir import (
     Node,
     Ref,
     Setting,
+    Span,
     Unary,
 )
 
@@ -79,15 +80,25 @@ def duplicate_ids(index: Index) -> Iterator[Diagnostic]:
         for kind, item in items:
             key = getattr(item, "id", None) or item.code
             if key in first:
-                line = first[key].span.line if first[key].span else "?"
+                where = _declared_at(first[key].span, item.span)
                 yield Diagnostic(
                     "E210",
                     f"the {kind} id `{key}` is used twice",
                     item.span,
-                    (f"it is first declared at line {line}; ids must be unique",),
+                    (f"it is first declared {where}; ids must be unique",),
                 )
             else:
                 first[key] = item
+
+
+def _declared_at(span: Span | None, beside: Span | None) -> str:
+    """Where ``span`` stands, for a hint at ``beside``: its line, and its
+    file when that is another (one extended or included)."""
+    if span is None:
+        return "elsewhere"
+    if beside is not None and beside.file == span.file:
+        return f"at line {span.line}"
+    return f"at {span.file}:{span.line}"
 
 
 def unknown_sources(index: Index) -> Iterator[Diagnostic]:
