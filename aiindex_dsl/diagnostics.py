@@ -145,12 +145,33 @@ def _excerpt(span: Span | None) -> list[str]:
         return []
     width = len(str(span.line))
     end = span.end_column if span.end_line == span.line else len(source_line) + 1
-    underline = " " * (span.column - 1) + "^" * max(1, end - span.column)
+    start, end = span.column - 1, max(end - 1, span.column)
+    source_line, start, end = _window(source_line, start, end)
+    underline = " " * start + "^" * (end - start)
     return [
         f"{' ' * width} |",
         f"{span.line} | {source_line}",
         f"{' ' * width} | {underline}",
     ]
+
+
+# The most characters of a source line an excerpt shows.
+EXCERPT = 120
+
+
+def _window(line: str, start: int, end: int) -> tuple[str, int, int]:
+    """At most :data:`EXCERPT` characters of ``line`` around the part from
+    ``start`` to ``end`` (0-based, end excluded), cut lines marked with
+    ``...``; the part's new place."""
+    if len(line) <= EXCERPT:
+        return line, start, end
+    end = min(end, start + EXCERPT // 2)
+    left = max(0, min(start - EXCERPT // 4, len(line) - EXCERPT))
+    shown = line[left : left + EXCERPT]
+    head = "..." if left > 0 else ""
+    tail = "..." if left + EXCERPT < len(line) else ""
+    shift = len(head) - left
+    return head + shown + tail, start + shift, end + shift
 
 
 def _read_line(file: str, number: int) -> str | None:
