@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 from . import data, paths
@@ -144,17 +145,20 @@ def _named(path: str, naming: str) -> str:
         return path
 
 
-def _written_at(path: str, keyword: str, target: str) -> Span | None:
+def _written_at(path: str, keyword: str, target: str, nth: int = 0) -> Span | None:
     """Where the file ``path`` writes ``extends "target"`` or ``include
-    "target"`` (read again, for a message; None if it is not found as written)."""
+    "target"`` (the ``nth`` time, from 0), read again for a message; None if
+    it is not found as written."""
     pattern = re.compile(rf'\b{keyword}\s+("{re.escape(target)}")')
     try:
         lines = read_source(path).split("\n")
     except AixError:
         return None
     for number, line in enumerate(lines, start=1):
-        found = pattern.search(line)
-        if found:
+        for found in pattern.finditer(line):
+            if nth > 0:
+                nth -= 1
+                continue
             start, end = found.span(1)
             return Span(
                 file=path,
@@ -218,10 +222,17 @@ def _with_includes(index: Index, chain: tuple[str, ...]) -> Index:
         "units": list(index.units),
     }
     root = paths.project_root(chain[0])
+    seen: dict[Path, Span | None] = {}
+    spelled: Counter[str] = Counter()
     for included in index.includes:
         target = _relative(included, index.path)
         where = f"the included file {target}"
-        written = _written_at(index.path, "include", included)
+        written = _written_at(index.path, "include", included, spelled[included])
+        spelled[included] += 1
+        resolved = Path(target).resolve()
+        if resolved in seen:
+            raise AixError([_included_twice(included, written, seen[resolved])])
+        seen[resolved] = written
         paths.confine(target, root, where, "E307", written, location=index.path)
         _require_definition(target, where, written, index.path)
         with _named_at(target, written):
@@ -230,6 +241,17 @@ def _with_includes(index: Index, chain: tuple[str, ...]) -> Index:
         update["variables"] = list(catalogue.variables) + update["variables"]
         update["units"] = list(catalogue.units) + update["units"]
     return index.model_copy(update={k: tuple(v) for k, v in update.items()})
+
+
+def _included_twice(included: str, written: Span | None, first: Span | None):
+    """The second ``include`` of one file, at the statement that writes it."""
+    where = f" (first at line {first.line})" if first is not None else ""
+    return Diagnostic(
+        "E310",
+        f"`{included}` is included twice{where}",
+        written,
+        ("remove this `include`: the file's declarations are already in",),
+    )
 
 
 def load_catalogue(path: str) -> Catalogue:
