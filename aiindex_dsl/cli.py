@@ -246,7 +246,11 @@ def _require_year(year: int, years: list) -> None:
                 "E504",
                 f"the index has no results for {year}",
                 None,
-                (f"the years scored are: {shown or 'none'}",),
+                (
+                    f"the years scored are: {shown}"
+                    if shown
+                    else "the index scores one period without a year: leave --year out",
+                ),
                 location="--year",
             )
         ]

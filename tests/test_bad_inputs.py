@@ -312,6 +312,19 @@ def test_a_year_the_index_does_not_score_is_refused(cli, tmp_path):
     assert not output.exists()
 
 
+def test_a_year_asked_of_an_index_without_years_is_refused(cli, tmp_path):
+    good = _index(tmp_path, "unit,gdp\nUS,80\nCN,60\n")
+    good.write_text(
+        good.read_text()
+        .replace("  years 2024\n", "")
+        .replace('  year column "year" ', " ")
+    )
+    result = cli.invoke(main, ["run", str(good), "--year", "2023"])
+    assert result.exit_code == 1
+    assert "E504" in result.stderr
+    assert "one period without a year: leave --year out" in result.stderr
+
+
 def test_an_appendix_of_unknown_format_is_refused_before_any_work(cli, tmp_path):
     good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
     output = tmp_path / "appendix.docx"
