@@ -17,7 +17,14 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from .diagnostics import AixError, AixWarning, Diagnostic, render_json, render_text
+from .diagnostics import (
+    AixError,
+    AixWarning,
+    Diagnostic,
+    render_json,
+    render_text,
+    visible,
+)
 
 INTERNAL_ERROR = 3
 
@@ -101,7 +108,7 @@ def _show_warnings() -> None:
     if context.meta.get(SHOWN):
         return
     for warning in _caught(context):
-        click.echo(f"warning: {warning.message}", err=True)
+        click.echo(f"warning: {visible(str(warning.message))}", err=True)
     context.meta[SHOWN] = True
 
 
@@ -231,7 +238,7 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
     table = results.wide() if wide else results.query()
     write_tables([(table, output) for output in outputs])
     for output in outputs:
-        console.print(f"wrote {output}")
+        console.print(f"wrote {output}", markup=False)
 
 
 def _require_year(year: int, years: list) -> None:
@@ -361,7 +368,7 @@ def docs_command(file: str, output, format, date, unit, year) -> None:
         click.echo(text, nl=False)
         return
     write_text(text, output)
-    _console(stderr=True).print(f"wrote {output}")
+    _console(stderr=True).print(f"wrote {output}", markup=False)
 
 
 APPENDIX_SUFFIXES = {

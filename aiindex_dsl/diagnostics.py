@@ -134,7 +134,17 @@ def _render_one(diagnostic: Diagnostic) -> str:
     lines = [f"{where}: {head}" if where else head]
     lines += _excerpt(diagnostic.span)
     lines += [f"  = hint: {hint}" for hint in diagnostic.hints]
-    return "\n".join(lines)
+    return "\n".join(visible(line) for line in lines)
+
+
+# Control characters (a file's text may hold them: a header's escape codes
+# would drive the terminal) as escapes, ``\x1b``.
+_ESCAPED = {code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
+
+
+def visible(text: str) -> str:
+    """``text`` with its control characters written as escapes, ``\\x1b``."""
+    return text.translate(_ESCAPED)
 
 
 def _excerpt(span: Span | None) -> list[str]:
@@ -147,6 +157,8 @@ def _excerpt(span: Span | None) -> list[str]:
     end = span.end_column if span.end_line == span.line else len(source_line) + 1
     start, end = span.column - 1, max(end - 1, span.column)
     source_line, start, end = _window(source_line, start, end)
+    # One character for one, so that the underline stays in place.
+    source_line = source_line.translate(_REPLACED)
     underline = " " * start + "^" * (end - start)
     return [
         f"{' ' * width} |",
@@ -154,6 +166,8 @@ def _excerpt(span: Span | None) -> list[str]:
         f"{' ' * width} | {underline}",
     ]
 
+
+_REPLACED = dict.fromkeys(_ESCAPED, "\ufffd")
 
 # The most characters of a source line an excerpt shows.
 EXCERPT = 120

@@ -401,3 +401,36 @@ def test_check_of_an_index_extending_a_catalogue_names_the_catalogue(cli):
     assert result.exit_code == 1
     assert f"{path}:2:17: error[E303]" in result.stderr
     assert "parts/catalogue.aix holds no `index` block" in result.stderr
+
+
+def test_the_run_table_shows_markup_and_control_characters_as_written(cli, tmp_path):
+    """Names that look like Rich's markup stay text (no style, no link), and a
+    control character cannot drive the terminal."""
+    (tmp_path / "data.csv").write_text("unit,x\nA,1\nB,2\n")
+    path = tmp_path / "index.aix"
+    path.write_text(
+        'index t "[bold red]Title[/]" {\n'
+        '  units { A "[blink]Alpha[/blink]"  B "Beta\\x1b[2J" }\n'
+        '  source s { file "data.csv" }\n'
+        '  indicator x "[link=https://example.org]X[/link]" { from s "x" }\n}\n'
+    )
+    result = cli.invoke(main, ["run", str(path)])
+    assert result.exit_code == 0, result.output
+    for written in (
+        "[bold red]Title[/]",
+        "[blink]Alpha[/blink]",
+        "[link=https://example.org]X[/link]",
+        "Beta\\x1b[2J",
+    ):
+        assert written in result.stdout
+    assert "\x1b" not in result.stdout
+
+
+def test_a_header_with_control_characters_is_shown_escaped(cli, tmp_path):
+    path = _index(tmp_path, "unused")
+    (tmp_path / "data.csv").write_text("unit,year,g\x1b[2Jdp\nUS,2024,80\n")
+    result = cli.invoke(main, ["run", str(path)])
+    assert result.exit_code == 1
+    assert "E404" in result.stderr
+    assert "g\\x1b[2Jdp" in result.stderr
+    assert "\x1b" not in result.stderr

@@ -16,7 +16,9 @@ import os
 
 import polars as pl
 from rich.table import Table
+from rich.text import Text
 
+from ..diagnostics import visible
 from ..results import Outcome, Results
 from .formulas import rounded
 
@@ -41,7 +43,7 @@ def _year_table(rows: pl.DataFrame, results: Results, year) -> Table:
     select = pl.col("year") == year if year is not None else pl.col("year").is_null()
     rows = rows.filter(select)
     title = results.index.title or results.index.id
-    title = f"{title}, {year}" if year is not None else title
+    title = _plain(f"{title}, {year}" if year is not None else title)
     units = rows.filter(pl.col("depth") == 0).sort("rank", nulls_last=True)
     if units.height <= FEW_UNITS:
         return _by_dimension(rows, units, results, title)
@@ -61,8 +63,9 @@ def _by_dimension(rows, units, results, title) -> Table:
     table.add_column("dimension", no_wrap=True)
     table.add_column("weight", justify="right")
     for unit in units.iter_rows(named=True):
-        table.add_column(f"{unit['name']}\nscore", justify="right")
-        table.add_column(f"{unit['name']}\npoints", justify="right")
+        for what in ("score", "points"):
+            header = Text.assemble(_plain(unit["name"]), f"\n{what}")
+            table.add_column(header, justify="right")
     labels = _labels(results)
     decimals = digits(results)
     nodes = rows.select("node", "order", "weight").unique().sort("order")
@@ -77,7 +80,7 @@ def _by_dimension(rows, units, results, title) -> Table:
         ).iter_rows()
     }
     for node, order, weight in nodes.iter_rows():
-        row = [labels[node], f"{weight * 100:.0f}%"]
+        row = [_plain(labels[node]), f"{weight * 100:.0f}%"]
         for unit in units["unit"]:
             score, points = cells.get((node, unit), (None, None))
             row += [_number(score, decimals), _number(points, decimals)]
@@ -115,7 +118,7 @@ def _by_unit(rows, units, results, title) -> Table:
         table.caption = _left_out(" and ".join(left_out))
     labels = _labels(results)
     for node in nodes:
-        table.add_column(labels[node], justify="right")
+        table.add_column(_plain(labels[node]), justify="right")
     table.add_column("coverage", justify="right")
     decimals = digits(results)
     by_unit = rows.partition_by("unit", as_dict=True, maintain_order=True)
@@ -124,11 +127,17 @@ def _by_unit(rows, units, results, title) -> Table:
         scores = dict(zip(cells["node"], cells["score"], strict=True))
         table.add_row(
             _rank(unit["rank"]),
-            f"{unit['name']} ({unit['unit']})",
+            _plain(f"{unit['name']} ({unit['unit']})"),
             *[_number(scores.get(node), decimals) for node in nodes],
             _coverage(unit["coverage"]),
         )
     return table
+
+
+def _plain(text: str) -> Text:
+    """Text of the definition or the data as it is: never read as Rich's
+    markup (``[bold]``, ``[link=...]``), its control characters escaped."""
+    return Text(visible(text))
 
 
 def _coverage(coverage) -> str:
@@ -174,7 +183,7 @@ def outcomes(results: list[Outcome], path: str | None = None) -> Table:
         view = " (points)" if e.points else ""
         year = "" if outcome.year is None else str(outcome.year)
         row = (_line(e, path), e.node + view, e.unit, year, expected, computed, mark)
-        table.add_row(*row)
+        table.add_row(*[_plain(cell) for cell in row])
     return table
 
 
