@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -274,14 +275,35 @@ def first_fault(source: Source) -> str | None:
         return _csv_fault(text, "\t" if kind == "tsv" else ",")
     if kind == "ndjson":
         for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip() and not _is_object(line):
+            if not line.strip():
+                continue
+            if not _is_object(line):
                 return f"line {number} is not a JSON object"
+            fault = _cell_fault(json.loads(line))
+            if fault:
+                return f"line {number}, {fault}"
         return None
     if kind == "json":
         try:
-            json.loads(text)
+            records = json.loads(text)
         except json.JSONDecodeError as fault:
             return f"line {fault.lineno}, column {fault.colno}: {fault.msg}"
+        for number, record in enumerate(records, start=1):
+            fault = _cell_fault(record) if isinstance(record, dict) else None
+            if fault:
+                return f"record {number}, {fault}"
+    return None
+
+
+def _cell_fault(record: dict) -> str | None:
+    """A field of a JSON record that holds no number or text: a list, an
+    object, or a number too large for a float (``1e999``)."""
+    for name, value in record.items():
+        if isinstance(value, list | dict):
+            kind = "a list" if isinstance(value, list) else "an object"
+            return f"field `{name}` holds {kind}, where a number or text belongs"
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"field `{name}` holds a number beyond what a float can hold"
     return None
 
 
