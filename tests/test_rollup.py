@@ -208,3 +208,28 @@ def test_a_group_is_scored_against_its_members_not_among_them(tmp_path):
     }
     ranks = dict(zip(rows["unit"], rows["rank"], strict=True))
     assert ranks == {"P1": 3, "P2": 2, "P3": 1, "S": None}
+
+
+def test_a_groups_sum_does_not_depend_on_the_order_of_its_members(tmp_path):
+    """Added as floats in the members' order, 0.1 + 1e13 - 1e13 gives 0.0996
+    and -1e13 + 1e13 + 0.1 gives 0.1; the roll-up's sums are exact."""
+    (tmp_path / "m.csv").write_text(
+        "unit,x\nA,0.1\nB,1e13\nC,-1e13\nD,-1e13\nE,1e13\nF,0.1\n"
+    )
+    (tmp_path / "t.aix").write_text(
+        textwrap.dedent(
+            """
+            index t "Test" {
+              units { A B C D E F }
+              group G { members A B C  rollup sum }
+              group H { members D E F  rollup sum }
+              normalize none
+              source m "Members" { file "m.csv" }
+              indicator x "X" { from m "x" }
+            }
+            """
+        )
+    )
+    results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
+    assert raw(results, "x", "G") == 0.1
+    assert raw(results, "x", "H") == 0.1

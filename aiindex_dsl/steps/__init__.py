@@ -7,6 +7,9 @@ own columns added or changed. :data:`aiindex_dsl.compile.STEPS` is the order.
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 import polars as pl
 
 
@@ -24,3 +27,55 @@ def of_units(value: pl.Expr, groups) -> pl.Expr:
         return value
     unit = pl.col("unit").cast(pl.String)
     return pl.when(~unit.is_in(list(groups))).then(value)
+
+
+class ExactSum(NamedTuple):
+    """How a column is summed exactly, in any order.
+
+    Floating-point sums depend on the order of their terms, which the engine
+    does not fix (it adds them on several threads). Each term is instead held
+    as a whole number of ``1 / scale``-ths in an integer ``dtype``, whose sums
+    are exact in any order: the same data gives the same scores to the last
+    digit, and children with equal scores give their parents equal scores (a
+    true tie). The scale is as fine as the integers allow for the largest
+    sum, so the sums are at least as precise as floating-point ones. Terms
+    that may be too large for it (``limit`` or more in size) or not finite
+    are added apart, as floats.
+    """
+
+    dtype: type[pl.DataType]
+    scale: float
+    limit: float
+
+    @classmethod
+    def of(cls, bound: float, terms: int) -> ExactSum:
+        """For sums of at most ``terms`` terms each at most ``bound`` in size
+        (infinite: unbounded): 64-bit integers where every sum is at most
+        2**20 in size, else 128-bit ones in 2**-64ths."""
+        largest = bound * terms
+        if largest <= 2.0**20:
+            fine = 62 - math.ceil(math.log2(max(largest, 1.0)))
+            return cls(pl.Int64, 2.0**fine, math.inf)
+        limit = 2.0**62 / terms
+        return cls(pl.Int128, 2.0**64, limit if bound >= limit else math.inf)
+
+    def parts(self, name: str, term: pl.Expr) -> list[pl.Expr]:
+        """The columns summed for ``term``: its whole number of ``1 / scale``-ths
+        and, if some terms may be too large, those terms as floats."""
+        whole = f"{name}__whole"
+        if self.limit == math.inf:
+            return [(term * self.scale).cast(self.dtype).alias(whole)]
+        fits = term.abs() < self.limit
+        return [
+            (pl.when(fits).then(term).otherwise(0.0) * self.scale)
+            .cast(self.dtype)
+            .alias(whole),
+            pl.when(fits).then(0.0).otherwise(term).alias(f"{name}__float"),
+        ]
+
+    def total(self, name: str) -> pl.Expr:
+        """A column's sum from the sums of its :meth:`parts`."""
+        total = pl.col(f"{name}__whole").cast(pl.Float64) / self.scale
+        if self.limit != math.inf:
+            total = total + pl.col(f"{name}__float")
+        return total.alias(name)

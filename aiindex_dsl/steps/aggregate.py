@@ -14,7 +14,7 @@ it and of the (small) table of the level below; the leaves are read once. A
 parent's total weight is that of all its children in the tree, whether or not
 the data has a row for them, so the leaves need not be a full grid of units,
 years and indicators. The sums are exact whatever order they are added in
-(see :class:`_Exact`), so a run gives the same scores to the last digit as
+(see :class:`ExactSum`), so a run gives the same scores to the last digit as
 every other run on the same data.
 """
 
@@ -23,12 +23,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable
-from typing import NamedTuple
 
 import polars as pl
 
 from ..diagnostics import AixError, Diagnostic
 from ..ir import Index
+from . import ExactSum
 
 MEANS = ("arithmetic", "geometric", "harmonic")
 GROUP = ["unit", "year", "parent"]
@@ -110,7 +110,7 @@ def _sums(parts: list[pl.LazyFrame], methods, key, split, bounds, most) -> pl.La
 
     Each child's terms are computed first (zero for a child without a score),
     so that the ``group_by`` only sums columns, by one integer, its fastest
-    path. The sums are exact (see :class:`_Exact`); ``most``: the most
+    path. The sums are exact (see :class:`ExactSum`); ``most``: the most
     children a parent has.
     """
     children = parts[0] if len(parts) == 1 else pl.concat(parts)
@@ -128,7 +128,7 @@ def _sums(parts: list[pl.LazyFrame], methods, key, split, bounds, most) -> pl.La
         **{m: pl.when(present).then(terms[m]).otherwise(0.0) for m in used},
         "covered": weight * pl.col("coverage").fill_null(0.0),
     }
-    exact = {name: _Exact.of(bounds[name], most) for name in summed}
+    exact = {name: ExactSum.of(bounds[name], most) for name in summed}
     rows = children.select(
         key("parent"),
         *(
@@ -146,58 +146,6 @@ def _sums(parts: list[pl.LazyFrame], methods, key, split, bounds, most) -> pl.La
         *split("parent"),
         children=exact["present"].total("present"),
     )
-
-
-class _Exact(NamedTuple):
-    """How a column is summed exactly, in any order.
-
-    Floating-point sums depend on the order of their terms, which the engine
-    does not fix (it adds them on several threads). Each term is instead held
-    as a whole number of ``1 / scale``-ths in an integer ``dtype``, whose sums
-    are exact in any order: the same data gives the same scores to the last
-    digit, and children with equal scores give their parents equal scores (a
-    true tie). The scale is as fine as the integers allow for the largest
-    sum, so the sums are at least as precise as floating-point ones. Terms
-    that may be too large for it (``limit`` or more in size) or not finite
-    are added apart, as floats.
-    """
-
-    dtype: type[pl.DataType]
-    scale: float
-    limit: float
-
-    @classmethod
-    def of(cls, bound: float, terms: int) -> _Exact:
-        """For sums of at most ``terms`` terms each at most ``bound`` in size
-        (infinite: unbounded): 64-bit integers where every sum is at most
-        2**20 in size, else 128-bit ones in 2**-64ths."""
-        largest = bound * terms
-        if largest <= 2.0**20:
-            fine = 62 - math.ceil(math.log2(max(largest, 1.0)))
-            return cls(pl.Int64, 2.0**fine, math.inf)
-        limit = 2.0**62 / terms
-        return cls(pl.Int128, 2.0**64, limit if bound >= limit else math.inf)
-
-    def parts(self, name: str, term: pl.Expr) -> list[pl.Expr]:
-        """The columns summed for ``term``: its whole number of ``1 / scale``-ths
-        and, if some terms may be too large, those terms as floats."""
-        whole = f"{name}__whole"
-        if self.limit == math.inf:
-            return [(term * self.scale).cast(self.dtype).alias(whole)]
-        fits = term.abs() < self.limit
-        return [
-            (pl.when(fits).then(term).otherwise(0.0) * self.scale)
-            .cast(self.dtype)
-            .alias(whole),
-            pl.when(fits).then(0.0).otherwise(term).alias(f"{name}__float"),
-        ]
-
-    def total(self, name: str) -> pl.Expr:
-        """A column's sum from the sums of its :meth:`parts`."""
-        total = pl.col(f"{name}__whole").cast(pl.Float64) / self.scale
-        if self.limit != math.inf:
-            total = total + pl.col(f"{name}__float")
-        return total.alias(name)
 
 
 def term_bounds(

@@ -23,10 +23,13 @@ Example: provinces with R&D intensity 4.0 and 2.0 % of GDP and GDP 100 and 300,
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 
 from ..diagnostics import AixError, Diagnostic, did_you_mean
 from ..ir import Group, Index
+from . import ExactSum
 
 KEYS = ["unit", "year", "series"]
 
@@ -112,7 +115,7 @@ def _roll(raw: pl.LazyFrame, groups: list[Group], scores: list[str]) -> pl.LazyF
         )
     )
 
-    rolled = rows.group_by(["group", "year", "series"]).agg(_value().alias("value"))
+    rolled = _rolled(rows, max(len(g.members) for g in groups))
     rolled = rolled.select(
         pl.col("group").alias("unit"), "year", "series", "value"
     ).filter(pl.col("value").is_not_null())
@@ -143,21 +146,53 @@ def _membership(groups: list[Group]) -> pl.LazyFrame:
     )
 
 
-def _value() -> pl.Expr:
-    """One group's value from its members' rows, by the group's method."""
+def _rolled(rows: pl.LazyFrame, members: int) -> pl.LazyFrame:
+    """Each group's value of each series and year from its members' rows, by
+    the group's method (``members``: the most members a group has). The
+    sums are exact (see :class:`~aiindex_dsl.steps.ExactSum`), so a group's
+    value does not depend on the order its members' rows come in."""
     value = pl.col("value")
     present = value.is_not_null()
     weighted = present & pl.col("member_weight").is_not_null()
-    weight = pl.when(weighted).then(pl.col("member_weight"))
-    method = pl.col("method").first()
-    total = pl.when(present.sum() == pl.col("members").first()).then(value.sum())
-    mean = pl.when(present.any()).then(value.mean())
-    weighted_sum = pl.when(weighted).then(value * pl.col("member_weight")).sum()
-    weighted_mean = pl.when(weight.sum() > 0).then(weighted_sum / weight.sum())
+    summed = {
+        "total": pl.when(present).then(value).otherwise(0.0),
+        "weighted_sum": pl.when(weighted).then(value * pl.col("member_weight")),
+        "weight": pl.when(weighted).then(pl.col("member_weight")),
+    }
+    exact = ExactSum.of(math.inf, members)
+    terms = rows.select(
+        "group",
+        "year",
+        "series",
+        "method",
+        "members",
+        present.alias("present"),
+        *(
+            part
+            for name, term in summed.items()
+            for part in exact.parts(name, term.fill_null(0.0))
+        ),
+    )
+    sums = terms.group_by(["group", "year", "series"]).agg(
+        pl.col("method", "members").first(),
+        pl.col("present").sum(),
+        pl.exclude("group", "year", "series", "method", "members", "present").sum(),
+    )
+    totals = sums.with_columns(exact.total(name) for name in summed)
+    return totals.select("group", "year", "series", _value().alias("value"))
+
+
+def _value() -> pl.Expr:
+    """A group's value from the sums of its members' rows, by its method:
+    ``sum`` only when every member has a value, ``mean`` of those that have
+    one, ``weighted_mean`` of those that have a value and a weight."""
+    present, total = pl.col("present"), pl.col("total")
+    weight = pl.col("weight")
+    method = pl.col("method")
     return (
         pl.when(method == "sum")
-        .then(total)
+        .then(pl.when(present == pl.col("members")).then(total))
         .when(method == "mean")
-        .then(mean)
-        .otherwise(weighted_mean)
+        .then(pl.when(present > 0).then(total / present))
+        .otherwise(pl.when(weight > 0).then(pl.col("weighted_sum") / weight))
     )
