@@ -310,13 +310,14 @@ class Compiled:
             groups = self.keys.units(groups) if groups is not None else None
             frame = _with_groups(frame, groups)
         groups = [g.code for g in self.index.groups]
-        frame = impute(frame, self.settings["impute"], groups)
+        units = self.unit_table.height
+        frame = impute(frame, self.settings["impute"], groups, units)
         frame = frame.with_columns(imputed_value=pl.col("value"))
         frame = treat(frame, self.settings["treat"])
         frame = frame.with_columns(treated_value=pl.col("value"))
         frame = transform(frame, self.settings["transform"], self.settings["method"])
         methods = self.settings["method"]
-        frame = normalize(frame, self.index.scale, methods, groups=groups)
+        frame = normalize(frame, self.index.scale, methods, groups, units)
         # The other settings only now, so that the steps carry fewer columns.
         others = [c for c in self.table.columns if c not in ("node", *STEP_SETTINGS)]
         unscored = pl.col("value").is_not_null() & pl.col("score").is_null()

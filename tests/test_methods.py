@@ -490,3 +490,18 @@ def test_scores_on_a_wide_scale_tie_exactly_too(scratch):
     top = results.long.filter(pl.col("node") == "top").sort("unit")
     assert top["score"][0] == top["score"][1]
     assert top["score"][0] == pytest.approx(0.9e9 / 3, rel=1e-12)
+
+
+def test_z_scores_do_not_depend_on_the_order_of_the_units(scratch):
+    """The same values met in another order of units give the same z-scores:
+    the mean and standard deviation add them exactly."""
+    columns = {"x": [0.1, 1e13, -1e13], "y": [-1e13, 1e13, 0.1]}
+    text = definition(
+        'indicator x { from d "x"  normalize zscore }\n'
+        'indicator y { from d "y"  normalize zscore }',
+        3,
+    )
+    results = scratch.run(text, {"data.csv": csv(columns)})
+    x, y = scores(results, "x"), scores(results, "y")
+    assert x == [y[2], y[1], y[0]]
+    assert x[0] == pytest.approx((0.1 - 0.1 / 3) / 1e13, rel=1e-6)

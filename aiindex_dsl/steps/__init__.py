@@ -79,3 +79,28 @@ class ExactSum(NamedTuple):
         if self.limit != math.inf:
             total = total + pl.col(f"{name}__float")
         return total.alias(name)
+
+    def sum(self, term: pl.Expr) -> pl.Expr:
+        """The exact sum of ``term`` as one aggregation, for a window or a
+        group (missing terms left out)."""
+        if self.limit == math.inf:
+            whole = (term * self.scale).cast(self.dtype).sum()
+            return whole.cast(pl.Float64) / self.scale
+        fits = term.abs() < self.limit
+        whole = (pl.when(fits).then(term).otherwise(0.0) * self.scale).cast(self.dtype)
+        apart = pl.when(fits).then(0.0).otherwise(term)
+        return whole.sum().cast(pl.Float64) / self.scale + apart.sum()
+
+
+def exact_mean(x: pl.Expr, terms: int) -> pl.Expr:
+    """The mean of ``x`` (at most ``terms`` values, missing ones left out),
+    its sum exact (see :class:`ExactSum`)."""
+    return ExactSum.of(math.inf, terms).sum(x) / x.count()
+
+
+def exact_std(x: pl.Expr, terms: int) -> pl.Expr:
+    """The sample standard deviation of ``x`` (as ``x.std()``: n - 1 in the
+    denominator), its sums exact."""
+    deviation = x - exact_mean(x, terms)
+    squares = ExactSum.of(math.inf, terms).sum(deviation * deviation)
+    return (squares / (x.count() - 1)).sqrt()

@@ -17,22 +17,26 @@ from __future__ import annotations
 
 import polars as pl
 
-from . import of_units
+from . import exact_mean, of_units
 
 BY_YEAR = ["node", "year"]
 BY_UNIT = ["node", "unit"]
 
 
-def impute(frame: pl.LazyFrame, used: set[str], groups: list[str] = ()) -> pl.LazyFrame:
+def impute(
+    frame: pl.LazyFrame, used: set[str], groups: list[str] = (), units: int = 1
+) -> pl.LazyFrame:
     """Fill ``value`` by each indicator's method; ``imputed`` flags filled
-    cells. ``groups``: the codes of the unit groups, left out of the means."""
+    cells. ``groups``: the codes of the unit groups, left out of the means;
+    ``units``: how many units (and groups) there are (a mean adds their
+    values exactly, see :func:`~aiindex_dsl.steps.exact_mean`)."""
     if used <= {"none"}:
         return frame.with_columns(imputed=pl.lit(False))
     value = pl.col("value")
     peers = of_units(value, groups)
     group = ["node", "year", "impute_group"]
     fills = {
-        "mean": peers.mean().over(group),
+        "mean": exact_mean(peers, units).over(group),
         "median": peers.median().over(group),
         "locf": value.forward_fill().over(BY_UNIT, order_by="year"),
         "interpolate": value.interpolate()

@@ -30,20 +30,22 @@ from __future__ import annotations
 import polars as pl
 
 from ..ir import Scale
-from . import node_and_year, of_units
+from . import exact_mean, exact_std, node_and_year, of_units
 
 
-def _statistics(x: pl.Expr) -> dict[str, tuple[str, pl.Expr]]:
+def _statistics(x: pl.Expr, units: int) -> dict[str, tuple[str, pl.Expr]]:
     """The statistics over the values of an indicator the methods read, and
     what they are over: an indicator and year (``year``), or an indicator in
-    all years (``node``)."""
+    all years (``node``). The mean and standard deviation of at most
+    ``units`` values add them exactly, so they do not depend on the order
+    of the rows."""
     return {
         "__low": ("year", x.min()),
         "__high": ("year", x.max()),
         "__low_pooled": ("node", x.min()),
         "__high_pooled": ("node", x.max()),
-        "__mean": ("year", x.mean()),
-        "__sd": ("year", x.std()),
+        "__mean": ("year", exact_mean(x, units)),
+        "__sd": ("year", exact_std(x, units)),
         "__rank": ("year", x.rank("min").cast(pl.Float64)),
         "__count": ("year", x.count()),
     }
@@ -58,14 +60,14 @@ READS = {
 }
 
 
-def _with_statistics(frame: pl.LazyFrame, x: pl.Expr, read) -> pl.LazyFrame:
+def _with_statistics(frame: pl.LazyFrame, x: pl.Expr, read, units) -> pl.LazyFrame:
     """``frame`` with the columns ``read`` (see :func:`_statistics`), each
     computed once, as a window over the rows of its group. The values are
     in memory by now (read and checked first), and a window over them is
     both faster and leaner than grouping the statistics and joining them
     back to the rows."""
     keys = {"year": node_and_year(), "node": pl.col("node").to_physical()}
-    statistics = _statistics(x)
+    statistics = _statistics(x, units)
     return frame.with_columns(
         statistics[n][1].over(keys[statistics[n][0]]).alias(n) for n in read
     )
@@ -76,9 +78,11 @@ def normalize(
     scale: Scale,
     methods: set[str],
     groups: list[str] = (),
+    units: int = 1,
 ) -> pl.LazyFrame:
     """Add ``score`` and ``clipped`` from ``value`` and the method columns;
-    ``groups``: the codes of the unit groups, left out of the statistics."""
+    ``groups``: the codes of the unit groups, left out of the statistics;
+    ``units``: how many units (and groups) there are."""
     x = pl.col("value") * pl.col("sign")
     peers = of_units(x, groups)
     c = pl.col
@@ -106,7 +110,7 @@ def normalize(
                 .otherwise(score)
             )
     read = list(dict.fromkeys(name for m in used for name in READS.get(m, ())))
-    frame = _with_statistics(frame, peers, read)
+    frame = _with_statistics(frame, peers, read, units)
     frame = frame.with_columns(score.cast(pl.Float64).alias("score")).drop(read)
     # A score the method leaves undefined (min-max of a constant indicator) is
     # missing, so that the means above leave it out rather than turn NaN.
