@@ -91,6 +91,28 @@ def duplicate_ids(index: Index) -> Iterator[Diagnostic]:
                 first[key] = item
 
 
+# The columns that key a row of the wide results: a node's column there
+# takes the node's id.
+KEY_COLUMNS = ("unit", "name", "year", "rank")
+
+
+def reserved_ids(index: Index) -> Iterator[Diagnostic]:
+    """A dimension or indicator whose id is that of a key column of the wide
+    results, where each node has a column named by its id."""
+    for node in index.root.walk():
+        if node.id in KEY_COLUMNS:
+            yield Diagnostic(
+                "E253",
+                f"`{node.id}` cannot name a node: the results' wide table "
+                f"has a column `{node.id}` of its own",
+                node.span,
+                (
+                    f"choose another id, such as `{node.id}_score`; the title can "
+                    "still read as you like",
+                ),
+            )
+
+
 def _declared_at(span: Span | None, beside: Span | None) -> str:
     """Where ``span`` stands, for a hint at ``beside``: its line, and its
     file when that is another (one extended or included)."""
@@ -799,6 +821,7 @@ def header(index: Index) -> Iterator[Diagnostic]:
 CHECKS = (
     header,
     duplicate_ids,
+    reserved_ids,
     unknown_sources,
     unknown_references,
     unknown_units,
