@@ -10,6 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from aiindex_dsl.diagnostics import AixError
+
 NORMALIZATIONS = ("minmax", "minmax_pooled", "zscore", "rank", "percentile")
 
 SETTINGS = settings(
@@ -505,3 +507,20 @@ def test_z_scores_do_not_depend_on_the_order_of_the_units(scratch):
     x, y = scores(results, "x"), scores(results, "y")
     assert x == [y[2], y[1], y[0]]
     assert x[0] == pytest.approx((0.1 - 0.1 / 3) / 1e13, rel=1e-6)
+
+
+def test_a_harmonic_mean_of_a_score_below_0_is_refused(scratch):
+    """As a geometric one: a z-score below 0 has no harmonic mean (E520)."""
+    columns = {"x0": [1.0, 2.0, 3.0], "x1": [5.0, 6.0, 7.0]}
+    text = definition(
+        "dimension top { aggregate harmonic\n"
+        '  indicator x0 { from d "x0"  normalize zscore }\n'
+        '  indicator x1 { from d "x1"  anchors worst 0 best 10 }\n}',
+        3,
+    )
+    with pytest.raises(AixError) as raised:
+        scratch.run(text, {"data.csv": csv(columns)})
+    (problem,) = raised.value.diagnostics
+    assert problem.code == "E520"
+    assert "U0" in problem.message
+    assert "harmonic" in problem.message

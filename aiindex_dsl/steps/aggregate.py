@@ -120,7 +120,9 @@ def _sums(parts: list[pl.LazyFrame], methods, key, split, bounds, most) -> pl.La
     terms = {
         "arithmetic": weight * score,
         "geometric": weight * score.log(),
-        "harmonic": weight / score,
+        # Of scores of both signs, or below 0, there is no harmonic mean
+        # (as no geometric one): NaN, which the run refuses (E520).
+        "harmonic": pl.when(score >= 0).then(weight / score).otherwise(math.nan),
     }
     used = [m for m in MEANS if m in methods]
     summed = {
@@ -162,7 +164,9 @@ def term_bounds(
     square root (z-scores, without groups); unbounded otherwise (no
     normalization, unclipped anchors, distance to a target, and a group,
     scored against its members, under min-max or z-scores). Geometric and
-    harmonic means add ``log(0)`` or ``1 / 0`` for a score of 0: unbounded."""
+    harmonic means add ``log(0)`` or ``1 / 0`` for a score of 0: unbounded;
+    where the tree has one, a score may be undefined (NaN), so the terms of
+    the arithmetic means are not bounded either."""
     weight = nodes["weight"].abs().max() or 0.0
     leaves = nodes.filter(pl.col("leaf"))
     methods = set(leaves["method"].cast(pl.String).to_list())
@@ -172,7 +176,9 @@ def term_bounds(
         bounded |= {"minmax", "minmax_pooled", "zscore"}
     # A rank is at most the number of units, a z-score below its square root.
     score = max(abs(low), abs(high), units if {"rank", "zscore"} & methods else 0)
-    if not methods <= bounded:
+    # A geometric or harmonic mean may be undefined (NaN) for the means above.
+    means = set(nodes.filter(~pl.col("leaf"))["aggregate"].cast(pl.String).to_list())
+    if not methods <= bounded or means - {"arithmetic"}:
         score = math.inf
     return {
         "present": weight,
