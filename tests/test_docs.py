@@ -375,8 +375,12 @@ def test_an_extension_lists_what_it_changes(tmp_path, monkeypatch):
     parent = os.path.relpath(ROOT / "indices" / "us_china.aix", tmp_path)
     (tmp_path / "child.aix").write_text(
         f'''index child "AI Index, policy weighted up" extends "{parent}" {{
+  version "2"
+  scale 0 to 10
+  coverage 60%
   dimension pg weight 15%
   dimension si weight 5%
+  dimension rd {{ coverage 50% }}
   indicator ai_laws_passed_cumulative {{
     anchors worst 0 best 40 "a wider band"
   }}
@@ -394,6 +398,14 @@ def test_an_extension_lists_what_it_changes(tmp_path, monkeypatch):
         in section
     )
     assert "worst 0, best 30</td><td>worst 0, best 40" in section
+    # Settings as the statements that write them, the index's own among them.
+    assert (
+        "changed <code>child</code>: version &#34;2025.1&#34; → &#34;2&#34;; "
+        in section
+    )
+    assert "scale 0 to 100 → scale 0 to 10" in section
+    assert "(none) → coverage 60%" in section
+    assert "changed <code>rd</code>: (none) → coverage 50%" in section
     assert page.count("<h3><code>") == 2  # the child's text and the parent's
     markdown = docs.appendix(definition, "md", DATE)
     assert "weight of pg: 10% → 15%" in markdown

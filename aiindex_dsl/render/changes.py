@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..ir import Index, Node
+from ..fmt import quote, setting_text, years_text
+from ..ir import Group, Index, Node
 from ..resolve import resolve
 from .content import percent, written_weight
 
@@ -30,18 +31,54 @@ def parent_path(index: Index) -> Path | None:
 
 
 def compare(parent: Index, child: Index) -> dict:
-    """Added, removed and changed units, sources, variables and nodes, and
-    changed weights and anchors."""
+    """Added, removed and changed units, sources, variables and nodes (the
+    index's own header and settings among them, as its root), and changed
+    weights and anchors."""
+    nodes = _keyed(list(parent.nodes()), list(child.nodes()), "id", _node_text)
+    header = _header(parent, child)
+    if header:
+        nodes["changed"].insert(0, {"id": child.id, "changes": header})
     return {
         "parent": parent.title or parent.id,
         "parent_id": parent.id,
-        "units": _keyed(parent.units, child.units, "code", _unit_text),
+        "units": _keyed(
+            [*parent.units, *parent.groups],
+            [*child.units, *child.groups],
+            "code",
+            _unit_text,
+        ),
         "sources": _keyed(parent.sources, child.sources, "id", _source_text),
         "variables": _keyed(parent.variables, child.variables, "id", _plain),
-        "nodes": _keyed(list(parent.nodes()), list(child.nodes()), "id", _node_text),
+        "nodes": nodes,
         "weights": _weights(parent, child),
         "anchors": _anchors(parent, child),
     }
+
+
+def _header(parent: Index, child: Index) -> list[str]:
+    """The index's header (version, scale, years) and the settings of its
+    root (title, aggregate, coverage, normalization ...) that the child
+    changes."""
+    found = []
+    if parent.version != child.version:
+        found.append(f"version {_quoted(parent.version)} → {_quoted(child.version)}")
+    scales = [(i.scale.low, i.scale.high) for i in (parent, child)]
+    if scales[0] != scales[1]:
+        before, after = (f"scale {lo:g} to {hi:g}" for lo, hi in scales)
+        found.append(f"{before} → {after}")
+    if parent.years != child.years:
+        before, after = (years_text(i.years) or "(none)" for i in (parent, child))
+        found.append(f"years {before} → years {after}")
+    if parent.root.normalization != child.root.normalization:
+        before, after = (i.root.normalization for i in (parent, child))
+        found.append(
+            f"{_setting('normalization', before)} → {_setting('normalization', after)}"
+        )
+    return found + _differences(parent.root, child.root, _node_text)
+
+
+def _quoted(text: str | None) -> str:
+    return "(none)" if text is None else quote(text, 0)
 
 
 def _keyed(before, after, key: str, describe) -> dict:
@@ -67,9 +104,22 @@ def _differences(old, new, describe) -> list[str]:
     found = []
     for field in fields:
         a, b = getattr(old, field), getattr(new, field)
-        if _comparable(a) != _comparable(b):
+        if _comparable(a) == _comparable(b):
+            continue
+        if isinstance(old, Node):
+            found.append(f"{_setting(field, a)} → {_setting(field, b)}")
+        else:
             found.append(f"{field}: {_shown(a)} → {_shown(b)}")
     return found
+
+
+def _setting(name: str, value) -> str:
+    """A node's setting as the statement that writes it (``coverage 50%``)."""
+    if value in (None, ()):
+        return "(none)"
+    if name == "title":
+        return f"title {quote(value, 0)}"
+    return setting_text(name, value, 0)
 
 
 def _comparable(value):
@@ -93,7 +143,12 @@ def _shown(value) -> str:
 
 
 def _unit_text(unit) -> str:
-    return f"{unit.code} ({unit.name})" if unit.name else unit.code
+    text = f"{unit.code} ({unit.name})" if unit.name else unit.code
+    if not isinstance(unit, Group):
+        return text
+    by = f" by {unit.by}" if unit.by else ""
+    rollup = unit.rollup.replace("_", " ")
+    return f"{text}, a group of {', '.join(unit.members)}: {rollup}{by}"
 
 
 def _source_text(source) -> str:
@@ -138,7 +193,8 @@ def _anchors(parent: Index, child: Index) -> list[dict]:
         if node.id not in old or not node.is_leaf:
             continue
         before, after = old[node.id].normalization, new[node.id].normalization
-        if _comparable(before) != _comparable(after):
+        # Compared as shown: a reworded rationale changes no anchor.
+        if _norm(before) != _norm(after):
             rows.append({"id": node.id, "before": _norm(before), "after": _norm(after)})
     return rows
 
