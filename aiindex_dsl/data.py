@@ -308,20 +308,24 @@ def _cell_fault(record: dict) -> str | None:
 
 
 def _csv_fault(text: str, separator: str) -> str | None:
-    """A row with more cells than the header, or a quoted cell never closed."""
+    """A row with more cells than the header, or a quote out of place: a
+    quoted cell never closed, or text after a closing quote."""
     rows = csv.reader(io.StringIO(text), delimiter=separator, strict=True)
-    header = next(rows, [])
-    number = 1
+    number, header = 0, None
     try:
-        for number, row in enumerate(rows, start=2):
-            if len(row) > len(header):
+        for number, row in enumerate(rows, start=1):
+            if header is None:
+                header = row
+            elif len(row) > len(header):
                 return (
                     f"row {number} has {len(row)} cells, "
                     f"where the header names {len(header)}"
                 )
-    except csv.Error:
-        # The row after the last one read whole is the one whose quote is open.
-        return f'row {number + 1} opens a quoted cell (") that is never closed'
+    except csv.Error as fault:
+        # The row after the last one read whole is the one at fault.
+        if "unexpected end of data" in str(fault):
+            return f'row {number + 1} opens a quoted cell (") that is never closed'
+        return f'row {number + 1} has a quote (") out of place: {fault}'
     return None
 
 
