@@ -266,6 +266,7 @@ def test_only_a_plain_web_address_becomes_a_link(tmp_path):
         ("&amp; &#60; &lt;", r"&amp;amp; &amp;\#60; &amp;lt;"),
         ("a | b", r"a \| b"),
         ("[link](x)", r"\[link\](x)"),
+        ("$x$ in US$", r"\$x\$ in US\$"),
     ],
 )
 def test_markdown_escapes_only_what_would_be_markup(text, shown):
@@ -531,3 +532,13 @@ def test_reversed_anchors_are_shown_as_lower_is_better(tmp_path):
     assert "lower is better (the worst anchor above the best)" in row
     lives = next(line for line in page.splitlines() if line.startswith("| lives |"))
     assert "| positive |" in lives
+
+
+def test_the_pages_ids_are_unique_and_every_reference_finds_its_target():
+    """Each chart numbers its parts alike (axes_1): its ids carry its name."""
+    page = docs.appendix(aiindex_dsl.load("indices/us_china.aix"), "html", DATE)
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) > 100
+    assert len(ids) == len(set(ids))
+    references = re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', page)
+    assert {a or b for a, b in references} <= set(ids)

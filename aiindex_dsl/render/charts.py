@@ -75,7 +75,16 @@ def to_svg(figure: Figure, name: str) -> str:
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     title = f"<title>{name.replace('-', ' ')}</title>"
-    return svg.replace(">", ">" + title, 1)
+    return _scoped(svg, name).replace(">", ">" + title, 1)
+
+
+def _scoped(svg: str, name: str) -> str:
+    """The figure's ids and the references to them prefixed with its name:
+    every figure numbers its parts alike (``axes_1``), and the ids of one
+    page must differ."""
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{name}-\1"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{name}-\1)", svg)
+    return re.sub(r'\b((?:xlink:)?href)="#([^"]+)"', rf'\1="#{name}-\2"', svg)
 
 
 def _figure(width: float, height: float) -> Figure:

@@ -303,7 +303,7 @@ def source_section(index: Index) -> list[dict]:
             "link": s.url if s.url and LINKABLE.fullmatch(s.url) else "",
             "retrieved": s.retrieved.isoformat() if s.retrieved else "",
             "licence": s.licence or "",
-            "note": s.note or "",
+            "note": _sentence(s.note or ""),
             "file": s.file or "",
             "used_by": sorted(set(cited.get(s.id, []))),
         }
@@ -579,3 +579,9 @@ def _result_charts(index: Index, table: list[dict]) -> list[dict]:
             "svg": charts.heatmap(names, titles, grid, 1 + extra_decimals(index)),
         },
     ]
+
+
+def _sentence(text: str) -> str:
+    """Text ended as a sentence, so that what follows it starts anew."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text + "."

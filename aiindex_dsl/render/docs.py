@@ -226,11 +226,12 @@ def _visible(value):
     return value
 
 
-# Characters that Markdown would read as markup. An underscore inside a word
+# Characters that Markdown would read as markup (a dollar sign opens
+# mathematics on GitHub and in pandoc). An underscore inside a word
 # (`ai_index`) is literal, and so is an ampersand that starts no entity (`R&D`),
 # so those are left as written.
 MD_SPECIAL = re.compile(
-    r"[\\`*\[\]#|<>~]"
+    r"[\\`*\[\]#|<>~$]"
     r"|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])"
     r"|&(?=#?[0-9A-Za-z]+;)"
 )
