@@ -542,3 +542,15 @@ def test_the_pages_ids_are_unique_and_every_reference_finds_its_target():
     assert len(ids) == len(set(ids))
     references = re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', page)
     assert {a or b for a, b in references} <= set(ids)
+
+
+def test_the_method_names_each_group_its_members_and_roll_up():
+    definition = aiindex_dsl.load("indices/china_regions.aix")
+    markdown = docs.appendix(definition, "md", DATE)
+    assert (
+        "| South China (SOUTH) | Guangdong, Guangxi, Hainan | the mean of its "
+        "members' values weighted by gdp, which is itself summed |"
+    ) in markdown
+    page = docs.appendix(definition, "html", DATE)
+    assert "<h3>Unit groups</h3>" in page
+    assert page.count("which is itself summed</td>") == 7

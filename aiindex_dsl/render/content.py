@@ -342,7 +342,29 @@ def method_section(
             for rule in _rules(leaves, lambda r: r.treat)
         ],
         "coverage": _rules(parents, lambda r: percent(r.min_coverage)),
+        "groups": [_group(index, g) for g in index.groups],
         "applied": _applied(index, results),
+    }
+
+
+ROLLUPS = {
+    "sum": "the sum of its members' values (only when every member has one)",
+    "mean": "the mean of its members' values",
+    "weighted_mean": "the mean of its members' values weighted by",
+}
+
+
+def _group(index: Index, group) -> dict:
+    """A unit group: its members and how its raw values roll up from theirs."""
+    names = {u.code: u.name or u.code for u in index.units}
+    rollup = ROLLUPS[group.rollup]
+    if group.by is not None:
+        rollup += f" {group.by}, which is itself summed"
+    return {
+        "code": group.code,
+        "name": group.name or group.code,
+        "members": ", ".join(names.get(m, m) for m in group.members),
+        "rollup": rollup,
     }
 
 
