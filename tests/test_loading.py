@@ -195,19 +195,25 @@ def test_a_unit_with_values_of_other_years_only_is_warned_of(scratch):
         run(scratch, files, "d.csv", source=source)
 
 
+def dated(year: int, x: str, y: str) -> str:
+    """An index of one year over a long file, its indicators ``x`` and ``y``
+    with the settings given (a data year of their own)."""
+    return f"""index t "Test" {{
+  years {year}
+  units {{ A B }}
+  normalize none
+  source d {{ file "d.csv"  layout long  unit column "country"  year column "yr"
+             indicator column "code"  value column "val" }}
+  indicator x {{ from d "x"  {x} }}
+  indicator y {{ from d "y"  {y} }}
+}}
+"""
+
+
 def test_values_of_an_indicators_own_year_count_as_in_the_years(scratch):
     """A value of an indicator's own ``year`` is scored, so its unit is not
     warned of; a value of another year outside the index's is not scored."""
-    text = """index t "Test" {
-  years 2020
-  units { A B }
-  normalize none
-  source d { file "d.csv"  layout long  unit column "country"  year column "yr"
-             indicator column "code"  value column "val" }
-  indicator x { from d "x" }
-  indicator y { from d "y"  year 2019 }
-}
-"""
+    text = dated(2020, x="", y="year 2019")
     data = "country,yr,code,val\nA,2019,y,1\nB,2018,y,2\nB,2018,x,3\n"
     with pytest.warns(AixWarning) as caught:
         results = scratch.run(text, {"d.csv": data})
@@ -376,16 +382,7 @@ def test_an_index_whose_indicators_all_have_a_data_year_is_not_warned_of_its_yea
 ):
     """Every indicator reads a year of its own: the index's year lacks no
     data, though no row is of that year."""
-    text = """index t "Test" {
-  years 2024
-  units { A B }
-  normalize none
-  source d { file "d.csv"  layout long  unit column "country"  year column "yr"
-             indicator column "code"  value column "val" }
-  indicator x { from d "x"  year 2022 }
-  indicator y { from d "y"  year 2023 }
-}
-"""
+    text = dated(2024, x="year 2022", y="year 2023")
     data = "country,yr,code,val\nA,2022,x,1\nB,2022,x,2\nA,2023,y,3\nB,2023,y,4\n"
     with warnings.catch_warnings():
         warnings.simplefilter("error", AixWarning)
