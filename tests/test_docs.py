@@ -554,3 +554,13 @@ def test_the_method_names_each_group_its_members_and_roll_up():
     page = docs.appendix(definition, "html", DATE)
     assert "<h3>Unit groups</h3>" in page
     assert page.count("which is itself summed</td>") == 7
+
+
+def test_worked_example_puts_the_unit_into_min_max_with_the_least_and_greatest():
+    """COINr's raw ASEM build: Belgium's LPI 4.10854 between the units' least
+    (2.0673) and greatest (4.226) scores 94.56."""
+    definition = aiindex_dsl.load("examples/coinr_asem/asem_raw.aix")
+    markdown = docs.appendix(definition, "md", DATE, unit="BEL")
+    assert "`s = 100 · (4.1085 − 2.0673) / (4.226 − 2.0673) = 94.56` | 94.56 |" in (
+        markdown
+    )

@@ -38,11 +38,12 @@ def worked_section(
     code = unit or (order[0][0] if order else "")
     names = dict(order)
     mine = rows.filter(pl.col("unit") == code)
+    peers = _peers(index, results, rows)
     return {
         "unit": code,
         "name": names.get(code, code),
         "indicators": [
-            _worked_leaf(index, resolved[n.id], mine)
+            _worked_leaf(index, resolved[n.id], mine, peers)
             for n in index.nodes()
             if n.is_leaf
         ],
@@ -61,9 +62,20 @@ def _children_first(node: Node) -> list[Node]:
     return [*found, node]
 
 
-def _worked_leaf(index: Index, r: Resolved, rows: pl.DataFrame) -> dict:
+def _peers(index: Index, results: Results, rows: pl.DataFrame) -> dict:
+    """The rows min-max scores against: the units' (not the groups') of the
+    year (``minmax``) or of every year (``minmax_pooled``)."""
+    groups = [g.code for g in index.groups]
+    units = ~pl.col("unit").is_in(groups)
+    return {
+        "minmax": rows.filter(units),
+        "minmax_pooled": results.long.filter(units),
+    }
+
+
+def _worked_leaf(index: Index, r: Resolved, rows: pl.DataFrame, peers) -> dict:
     row = _row(rows, r.id)
-    step = _substituted(index, r, row)
+    step = _substituted(index, r, row, peers)
     return {
         "id": r.id,
         "title": label(r.node),
@@ -85,20 +97,23 @@ def _row(rows: pl.DataFrame, node_id: str) -> dict | None:
 TRANSFORMS = {"none": None, "log": math.log, "log10": math.log10, "sqrt": math.sqrt}
 
 
-def _substituted(index: Index, r: Resolved, row: dict | None) -> dict | None:
-    """The anchor formula with this unit's numbers (after the transform, if
-    any), when the value was observed and the method is anchors."""
+def _substituted(index: Index, r: Resolved, row: dict | None, peers) -> dict | None:
+    """The anchor or min-max formula with this unit's numbers (after the
+    transform, if any), when the value was observed and neither imputed nor
+    treated."""
     if row is None or row["raw"] is None or row["score"] is None:
         return None
-    if r.normalization.method != "anchors" or r.anchors is None:
+    method = r.normalization.method
+    if method not in ("anchors", "minmax", "minmax_pooled") or r.node.score_from:
         return None
-    if r.node.score_from is not None:
-        return None
-    if r.transform not in TRANSFORMS or row["imputed"]:
+    if r.transform not in TRANSFORMS or row["imputed"] or row["treated"]:
         return None
     function = TRANSFORMS[r.transform] or (lambda v: v)
     try:
-        x, worst, best = (function(v) for v in (row["raw"], *_ends(r)))
+        if method == "anchors":
+            x, worst, best = (function(v) for v in (row["raw"], *_ends(r)))
+        else:
+            x, worst, best = _against_peers(r, function, row, peers[method])
     except ValueError:
         return None
     digits = 2 + extra_decimals(index)
@@ -133,6 +148,18 @@ def _substituted(index: Index, r: Resolved, row: dict | None) -> dict | None:
 
 def _ends(r: Resolved) -> tuple[float, float]:
     return r.anchors.worst, r.anchors.best
+
+
+def _against_peers(r: Resolved, function, row: dict, peers: pl.DataFrame):
+    """A min-max score's value and goalposts: the (transformed) value times
+    the direction's sign, and the least and greatest of those of the units
+    the indicator is scored against."""
+    sign = -1.0 if r.direction == "negative" else 1.0
+    values = peers.filter(pl.col("node") == r.id)["treated_value"].drop_nulls()
+    if values.is_empty():
+        raise ValueError("no values")
+    signed = [sign * function(v) for v in values.to_list()]
+    return sign * function(row["treated_value"]), min(signed), max(signed)
 
 
 def _worked_parent(index: Index, resolved: dict[str, Resolved], node: Node, rows):
