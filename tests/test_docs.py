@@ -564,3 +564,20 @@ def test_worked_example_puts_the_unit_into_min_max_with_the_least_and_greatest()
     assert "`s = 100 · (4.1085 − 2.0673) / (4.226 − 2.0673) = 94.56` | 94.56 |" in (
         markdown
     )
+
+
+def test_worked_example_shows_imputed_and_treated_values_in_their_formula():
+    """COINr's build: Laos's connection speed is imputed (12.9154), Belgium's
+    border crossings winsorized (0.00157233 to 0.0009933, the top after
+    treatment, so 100)."""
+    definition = aiindex_dsl.load("examples/coinr_asem/asem.aix")
+    laos = docs.appendix(definition, "md", DATE, unit="LAO")
+    assert (
+        "| 12.9154 (imputed) | minmax | "
+        "`s = 100 · (12.9154 − 5.5) / (28.6 − 5.5) = 32.1` | 32.10 |"
+    ) in laos
+    belgium = docs.appendix(definition, "md", DATE, unit="BEL")
+    assert (
+        "| 0.00157233 (treated) | minmax | "
+        "`s = 100 · (0.0009933 − 0) / (0.0009933 − 0) = 100` | 100.00 |"
+    ) in belgium

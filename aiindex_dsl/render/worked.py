@@ -76,12 +76,15 @@ def _peers(index: Index, results: Results, rows: pl.DataFrame) -> dict:
 def _worked_leaf(index: Index, r: Resolved, rows: pl.DataFrame, peers) -> dict:
     row = _row(rows, r.id)
     step = _substituted(index, r, row, peers)
+    raw = row["raw"] if row else None
     return {
         "id": r.id,
         "title": label(r.node),
-        "raw": row["raw"] if row else None,
+        # An imputed cell shows the value imputed (marked so).
+        "raw": row["imputed_value"] if row and raw is None else raw,
         "score": row["score"] if row else None,
         "imputed": bool(row and row["imputed"]),
+        "treated": bool(row and row["treated"]),
         "clipped": bool(row and row["clipped"]),
         "method": normalization_text(r),
         "transform": r.transform,
@@ -98,26 +101,27 @@ TRANSFORMS = {"none": None, "log": math.log, "log10": math.log10, "sqrt": math.s
 
 
 def _substituted(index: Index, r: Resolved, row: dict | None, peers) -> dict | None:
-    """The anchor or min-max formula with this unit's numbers (after the
-    transform, if any), when the value was observed and neither imputed nor
-    treated."""
-    if row is None or row["raw"] is None or row["score"] is None:
+    """The anchor or min-max formula with this unit's numbers: its value after
+    imputation and outlier treatment (``treated_value``) and the transform,
+    if any."""
+    if row is None or row["treated_value"] is None or row["score"] is None:
         return None
     method = r.normalization.method
     if method not in ("anchors", "minmax", "minmax_pooled") or r.node.score_from:
         return None
-    if r.transform not in TRANSFORMS or row["imputed"] or row["treated"]:
+    if r.transform not in TRANSFORMS:
         return None
     function = TRANSFORMS[r.transform] or (lambda v: v)
+    value = row["treated_value"]
     try:
         if method == "anchors":
-            x, worst, best = (function(v) for v in (row["raw"], *_ends(r)))
+            x, worst, best = (function(v) for v in (value, *_ends(r)))
         else:
             x, worst, best = _against_peers(r, function, row, peers[method])
     except ValueError:
         return None
     digits = 2 + extra_decimals(index)
-    shown = [formulas.num(formulas.rounded(v, 4)) for v in (x, worst, best)]
+    shown = [formulas.num(_figure(v)) for v in (x, worst, best)]
     ratio = formulas.frac(
         formulas.row(shown[0], formulas.op("−"), shown[1]),
         formulas.row(shown[2], formulas.op("−"), shown[1]),
@@ -138,12 +142,20 @@ def _substituted(index: Index, r: Resolved, row: dict | None, peers) -> dict | N
     step = formulas.row(
         *applied.parts[:2],
         applied.parts[2],
-        formulas.paren(formulas.num(row["raw"])),
+        formulas.paren(formulas.num(value)),
         formulas.op("="),
         shown[0],
         formulas.op(";"),
     )
     return forms(formulas.row(step, score))
+
+
+def _figure(value: float) -> float:
+    """A number of the formula as shown: four decimals, or four significant
+    digits below 1 (a share of 0.0010122 is not shown as 0.001)."""
+    if value == 0 or abs(value) >= 1:
+        return formulas.rounded(value, 4)
+    return float(f"{value:.4g}")
 
 
 def _ends(r: Resolved) -> tuple[float, float]:
