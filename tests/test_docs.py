@@ -412,6 +412,17 @@ def test_an_extension_lists_what_it_changes(tmp_path, monkeypatch):
     assert "weight of pg: 10% → 15%" in markdown
 
 
+def test_a_normalization_changed_for_the_whole_index_is_listed_once():
+    """asem_panel normalizes over all years: one line for the index, not one
+    for each of its 49 indicators."""
+    definition = aiindex_dsl.load("examples/coinr_asem/asem_panel.aix")
+    markdown = docs.appendix(definition, "md", DATE)
+    section = markdown.split("## 9. Changes against")[1].split("## 10.")[0]
+    assert "years 2018 → years 2018 to 2022" in section
+    assert "normalize minmax → normalize minmax_pooled" in section
+    assert "anchors of" not in section
+
+
 def test_worked_example_shows_the_transform_and_the_geometric_mean(tmp_path):
     (tmp_path / "v.csv").write_text("unit,income,school\nA,1000,8\nB,100,4\n", "utf-8")
     (tmp_path / "g.aix").write_text(

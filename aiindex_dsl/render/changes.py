@@ -69,11 +69,6 @@ def _header(parent: Index, child: Index) -> list[str]:
     if parent.years != child.years:
         before, after = (years_text(i.years) or "(none)" for i in (parent, child))
         found.append(f"years {before} → years {after}")
-    if parent.root.normalization != child.root.normalization:
-        before, after = (i.root.normalization for i in (parent, child))
-        found.append(
-            f"{_setting('normalization', before)} → {_setting('normalization', after)}"
-        )
     return found + _differences(parent.root, child.root, _node_text)
 
 
@@ -98,7 +93,9 @@ def _keyed(before, after, key: str, describe) -> dict:
 
 def _differences(old, new, describe) -> list[str]:
     if isinstance(old, Node):
-        fields = NODE_FIELDS
+        # A leaf's normalization has a table of its own (see _anchors); a
+        # dimension's, which its leaves inherit, is one of its settings.
+        fields = NODE_FIELDS if old.is_leaf else (*NODE_FIELDS, "normalization")
     else:
         fields = tuple(f for f in type(old).model_fields if f not in ("span", "origin"))
     found = []
@@ -114,11 +111,16 @@ def _differences(old, new, describe) -> list[str]:
 
 
 def _setting(name: str, value) -> str:
-    """A node's setting as the statement that writes it (``coverage 50%``)."""
+    """A node's setting as the statement that writes it (``coverage 50%``);
+    a description, which runs to paragraphs, only by its first words."""
     if value in (None, ()):
         return "(none)"
     if name == "title":
         return f"title {quote(value, 0)}"
+    if name == "description":
+        words = value.split()
+        shown = " ".join(words[:8]) + (" ..." if len(words) > 8 else "")
+        return f"description {quote(shown, 0)}"
     return setting_text(name, value, 0)
 
 
@@ -191,6 +193,10 @@ def _anchors(parent: Index, child: Index) -> list[dict]:
     rows = []
     for node in child.nodes():
         if node.id not in old or not node.is_leaf:
+            continue
+        # A leaf that writes no normalization in either takes it from a
+        # dimension or the index, whose change is listed with its settings.
+        if node.normalization is None and parent.node(node.id).normalization is None:
             continue
         before, after = old[node.id].normalization, new[node.id].normalization
         # Compared as shown: a reworded rationale changes no anchor.
