@@ -402,7 +402,15 @@ def _require(source, names, needed) -> None:
 
 
 # Separators of text files other than those aix reads (`,`, and a tab in TSV).
-OTHER_SEPARATORS = {";": "semicolons", "|": "bars", "\t": "tabs", ",": "commas"}
+_SAVE_AS_CSV = "save the file with commas between cells (CSV)"
+# Separators of text files other than those aix reads (a comma, and a tab in
+# TSV): what they are called and how to read such a file.
+OTHER_SEPARATORS = {
+    ";": ("semicolons", _SAVE_AS_CSV),
+    "|": ("bars", _SAVE_AS_CSV),
+    "\t": ("tabs", "save it with commas, or declare it tab-separated: `format tsv`"),
+    ",": ("commas", "declare it comma-separated: `format csv`"),
+}
 
 
 def _other_separator(source, names) -> AixError | None:
@@ -411,17 +419,10 @@ def _other_separator(source, names) -> AixError | None:
     if data.format_of(source) not in TEXT_FORMATS or len(names) != 1:
         return None
     ours = "\t" if data.format_of(source) == "tsv" else ","
-    for separator, name in OTHER_SEPARATORS.items():
+    for separator, (name, hint) in OTHER_SEPARATORS.items():
         if separator != ours and separator in names[0]:
             shown = names[0].replace("\t", "\\t")
             what = f"has one column, `{shown}`: its cells are separated by {name}"
-            hint = (
-                "save the file with commas between cells (CSV)"
-                if separator != "\t"
-                else "save it with commas, or declare it tab-separated: `format tsv`"
-            )
-            if separator == ",":
-                hint = "declare it comma-separated: `format csv`"
             return _file_problem(source, "E418", what, hint)
     return None
 

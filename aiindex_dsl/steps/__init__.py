@@ -60,18 +60,10 @@ class ExactSum(NamedTuple):
         return cls(pl.Int128, 2.0**64, limit if bound >= limit else math.inf)
 
     def parts(self, name: str, term: pl.Expr) -> list[pl.Expr]:
-        """The columns summed for ``term``: its whole number of ``1 / scale``-ths
-        and, if some terms may be too large, those terms as floats."""
-        whole = f"{name}__whole"
-        if self.limit == math.inf:
-            return [(term * self.scale).cast(self.dtype).alias(whole)]
-        fits = term.abs() < self.limit
-        return [
-            (pl.when(fits).then(term).otherwise(0.0) * self.scale)
-            .cast(self.dtype)
-            .alias(whole),
-            pl.when(fits).then(0.0).otherwise(term).alias(f"{name}__float"),
-        ]
+        """The columns summed for ``term`` (see :meth:`_split`)."""
+        whole, apart = self._split(term)
+        parts = [whole.alias(f"{name}__whole")]
+        return parts if apart is None else [*parts, apart.alias(f"{name}__float")]
 
     def total(self, name: str) -> pl.Expr:
         """A column's sum from the sums of its :meth:`parts`."""
@@ -83,13 +75,18 @@ class ExactSum(NamedTuple):
     def sum(self, term: pl.Expr) -> pl.Expr:
         """The exact sum of ``term`` as one aggregation, for a window or a
         group (missing terms left out)."""
+        whole, apart = self._split(term)
+        total = whole.sum().cast(pl.Float64) / self.scale
+        return total if apart is None else total + apart.sum()
+
+    def _split(self, term: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
+        """``term`` as a whole number of ``1 / scale``-ths and, if some terms
+        may be too large for that, those terms as floats (the others 0)."""
         if self.limit == math.inf:
-            whole = (term * self.scale).cast(self.dtype).sum()
-            return whole.cast(pl.Float64) / self.scale
+            return (term * self.scale).cast(self.dtype), None
         fits = term.abs() < self.limit
         whole = (pl.when(fits).then(term).otherwise(0.0) * self.scale).cast(self.dtype)
-        apart = pl.when(fits).then(0.0).otherwise(term)
-        return whole.sum().cast(pl.Float64) / self.scale + apart.sum()
+        return whole, pl.when(fits).then(0.0).otherwise(term)
 
 
 def exact_mean(x: pl.Expr, terms: int) -> pl.Expr:
