@@ -133,7 +133,7 @@ def main(verbose: bool) -> None:
     "format",
     type=click.Choice(["text", "json"]),
     default="text",
-    help="How to print problems.",
+    help="How to print problems and warnings.",
 )
 @click.option(
     "--data/--no-data",
