@@ -220,7 +220,8 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
         _require_year(year, years)
         results = results.for_year(year)
         years = [year]
-    console = _console()
+    # With JSON for the problems, stdout holds only it: the tables go to stderr.
+    console = _console(stderr=format == "json")
     if len(years) > 1:
         console.print(
             f"{len(years)} years scored; the table shows {years[-1]} "

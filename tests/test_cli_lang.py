@@ -182,3 +182,15 @@ def test_fmt_writes_control_characters_as_escapes():
     assert "\x7f" not in formatted
     assert "\\x00" in formatted
     assert parse(formatted).description == "one\ntwo\x00three\x7f"
+
+
+def test_run_in_json_keeps_stdout_for_the_json(cli, root, monkeypatch):
+    """An expectation not met: stdout is one JSON document, the tables on stderr."""
+    monkeypatch.chdir(root)
+    outcome = cli.invoke(
+        main, ["run", "--format", "json", "examples/hdi/hdi_arithmetic.aix"]
+    )
+    assert outcome.exit_code == 1
+    codes = {d["code"] for d in json.loads(outcome.stdout)["diagnostics"]}
+    assert "E601" in codes
+    assert "Expectations" in outcome.stderr
