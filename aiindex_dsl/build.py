@@ -35,6 +35,7 @@ from .ir import (
     Index,
     Node,
     Normalization,
+    Ranking,
     Ref,
     Removal,
     Scale,
@@ -44,6 +45,7 @@ from .ir import (
     Unary,
     Unit,
     UnitsFrom,
+    Unranked,
     Variable,
     Weight,
 )
@@ -67,7 +69,16 @@ NODE_FIELDS = {
     "coverage",
     "cites",
 }
-INDEX_FIELDS = {"version", "authors", "licence", "scale", "years", "units_from"}
+INDEX_FIELDS = {
+    "version",
+    "authors",
+    "licence",
+    "scale",
+    "years",
+    "ranking",
+    "units_from",
+    "unranked",
+}
 LIST_FIELDS = {
     "units": "units",
     "group": "groups",
@@ -404,6 +415,12 @@ class Builder:
     def years(self, children):
         return Statement("years", children[1].value, self.span(children))
 
+    def ranking(self, children):
+        _, _, _, decimals, _ = children
+        span = self.span(children)
+        value = Ranking(decimals=int(to_number(decimals)), span=span)
+        return Statement("ranking", value, span)
+
     def year_span(self, children):
         first_token, _, last_token = children
         self.check_years(first_token, last_token)
@@ -453,6 +470,13 @@ class Builder:
             name=unquote(name) if name else None,
             span=self.span(children),
         )
+
+    def unranked(self, children):
+        _, *codes = children
+        units = tuple(
+            Unranked(code=unquote(code), span=self.span([code])) for code in codes
+        )
+        return Statement("unranked", units, self.span(children))
 
     def units_from(self, children):
         _, _, source, _, code, _, name = children
@@ -827,6 +851,7 @@ KEYWORDS = {
     "measure": "unit",
     "cites": "cite",
     "units_from": "units from",
+    "ranking": "ranks rounded to",
     "children": "dimension",
     "expectations": "expect",
     "removals": "remove",

@@ -213,10 +213,18 @@ def _unknown_functions(node: Node) -> Iterator[Diagnostic]:
 
 
 def unknown_units(index: Index) -> Iterator[Diagnostic]:
-    """Groups and expectations that name units the index does not have."""
+    """Groups, expectations and ``unranked`` that name units the index does
+    not have. With ``units from`` they are checked once the file is read
+    (see :func:`named_units` and :func:`.compile.units`)."""
     if index.units_from is not None:
-        return  # the units are known once their file is read (see compile.units)
-    codes = [u.code for u in index.units] + [g.code for g in index.groups]
+        return
+    yield from named_units(index, [u.code for u in index.units])
+
+
+def named_units(index: Index, units: list[str]) -> Iterator[Diagnostic]:
+    """Groups, expectations and ``unranked`` that name a unit other than
+    ``units`` (the units' codes) and the groups."""
+    codes = [*units, *(g.code for g in index.groups)]
     known = set(codes)
     yield from unknown_members(index, codes)
     for expectation in index.expectations:
@@ -228,6 +236,36 @@ def unknown_units(index: Index) -> Iterator[Diagnostic]:
                 expectation.span,
                 did_you_mean(expectation.unit, codes),
             )
+    yield from _unranked(index, codes)
+
+
+def _unranked(index: Index, codes: list[str]) -> Iterator[Diagnostic]:
+    groups = {g.code for g in index.groups}
+    seen: set[str] = set()
+    for unit in index.unranked:
+        if unit.code in seen:
+            yield Diagnostic(
+                "E254",
+                f"unit `{unit.code}` is listed twice in `unranked`",
+                unit.span,
+                ("list each unit once",),
+            )
+        elif unit.code in groups:
+            yield Diagnostic(
+                "E254",
+                f"`{unit.code}` is a group, which is never ranked",
+                unit.span,
+                (f'remove "{unit.code}" from `unranked`',),
+            )
+        elif unit.code not in codes:
+            yield Diagnostic(
+                "E254",
+                f"`unranked` names unit `{unit.code}`, which the index does not have",
+                unit.span,
+                did_you_mean(unit.code, codes)
+                or ("list the codes of units the index scores",),
+            )
+        seen.add(unit.code)
 
 
 def unknown_members(index: Index, codes: list[str]) -> Iterator[Diagnostic]:
@@ -250,9 +288,8 @@ def ungrouped(index: Index, codes: list[str]) -> Iterator[Diagnostic]:
     groups exist: as E219 for the units the index lists."""
     if not index.groups or index.units_from is None:
         return
-    taken = {m for g in index.groups for m in g.members} | {
-        g.code for g in index.groups
-    }
+    taken = {m for g in index.groups for m in g.members}
+    taken |= set(index.unranked_codes())
     listed = {u.code for u in index.units}
     left = [c for c in dict.fromkeys(codes) if c not in taken and c not in listed]
     if left:
@@ -370,8 +407,10 @@ def group_membership(index: Index) -> Iterator[Diagnostic]:
                     ("list each member once",),
                 )
     group_codes = {g.code for g in index.groups}
+    # A unit shown for reference (``unranked``) need not belong to a group.
+    apart = set(index.unranked_codes())
     for unit in index.units:
-        if unit.code not in owner and unit.code not in group_codes:
+        if unit.code not in owner and unit.code not in apart:
             yield Diagnostic(
                 "E219",
                 f"unit `{unit.code}` belongs to no group",
@@ -798,6 +837,18 @@ def header(index: Index) -> Iterator[Diagnostic]:
             index.scale.span or index.span,
             ("use a narrower scale, such as 0 to 100",),
         )
+    decimals = index.ranking.decimals
+    if decimals is not None and decimals > MAX_DECIMALS:
+        yield Diagnostic(
+            "E255",
+            f"ranks rounded to {decimals} decimals: beyond {MAX_DECIMALS}, a "
+            "score's decimals are noise",
+            index.ranking.span,
+            (
+                "round to the decimals the published scores show, as "
+                "`ranks rounded to 3 decimals`",
+            ),
+        )
     if not index.units and index.units_from is None:
         yield Diagnostic(
             "E239",
@@ -817,6 +868,9 @@ def header(index: Index) -> Iterator[Diagnostic]:
                 ('add `extends "parent.aix"` to the index line',),
             )
 
+
+# Decimals beyond these are noise in a 64-bit float.
+MAX_DECIMALS = 15
 
 CHECKS = (
     header,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import polars as pl
 
 from . import data, validate
-from .checks import ungrouped, unknown_members
+from .checks import named_units, ungrouped
 from .diagnostics import AixError
 from .ir import Index
 from .resolve import Resolved, resolve
@@ -73,8 +73,9 @@ def units(index: Index) -> pl.DataFrame:
         return listed
     table = pl.concat([listed, read]).unique("unit", keep="first", maintain_order=True)
     codes = table["unit"].drop_nulls().to_list()
+    listed = [code for code in codes if code not in {g.code for g in index.groups}]
     problems = [
-        *unknown_members(index, codes),
+        *named_units(index, listed),
         *ungrouped(index, read["unit"].to_list()),
     ]
     if problems:
@@ -309,7 +310,8 @@ class Compiled:
             groups = impute_groups(self.index, self.table)
             groups = self.keys.units(groups) if groups is not None else None
             frame = _with_groups(frame, groups)
-        groups = [g.code for g in self.index.groups]
+        # Groups and unranked units are scored against the others, not among them.
+        groups = self.index.unranked_codes()
         units = self.unit_table.height
         frame = impute(frame, self.settings["impute"], groups, units)
         frame = frame.with_columns(imputed_value=pl.col("value"))
@@ -346,7 +348,11 @@ class Compiled:
             keys.row,
             keys.split,
             term_bounds(
-                self.table, scale.low, scale.high, units, bool(self.index.groups)
+                self.table,
+                scale.low,
+                scale.high,
+                units,
+                bool(self.index.unranked_codes()),
             ),
         )
 
@@ -417,9 +423,11 @@ class Compiled:
     def _finish(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Points, ranks, names and the result columns (units and nodes still
         as enumerations, so the rows sort by them)."""
-        # Units are ranked among themselves: a group has no rank.
-        groups = [g.code for g in self.index.groups]
-        score = of_units(pl.col("score").fill_nan(None), groups)
+        # Units are ranked among themselves: a group or unranked unit has no rank.
+        score = of_units(pl.col("score").fill_nan(None), self.index.unranked_codes())
+        decimals = self.index.ranking.decimals
+        if decimals is not None:
+            score = score.round(decimals, mode="half_away_from_zero")
         ranked = frame.with_columns(
             score.rank("min", descending=True).over(["year", "node"]).alias("rank"),
             (pl.col("effective_share") * pl.col("score")).alias("points"),

@@ -2,10 +2,12 @@
 
 The rules, written out in ``docs/language.md`` and tested one by one:
 
-- Header fields (title, version, licence, description, scale, years, authors)
-  given in the child replace the parent's; those not given are inherited.
+- Header fields (title, version, licence, description, scale, years, ranks,
+  authors) given in the child replace the parent's; those not given are
+  inherited.
 - Units, groups, sources and variables merge by their code or id: a new one is
-  added, one with an existing id replaces the parent's whole declaration.
+  added, one with an existing id replaces the parent's whole declaration. The
+  units listed as ``unranked`` add up.
 - A node (dimension or indicator) whose id exists anywhere in the parent's
   tree amends it in place: each setting the child writes replaces the parent's,
   the others stay, and new children are appended. A node with a new id is
@@ -45,6 +47,7 @@ HEADER_FIELDS = (
     "description",
     "scale",
     "years",
+    "ranking",
     "authors",
 )
 KEYED_LISTS = {"units": "code", "groups": "code", "sources": "id", "variables": "id"}
@@ -299,6 +302,9 @@ def extend(parent: Index, child: Index) -> Index:
         update[field] = _merge_keyed(
             getattr(parent, field), getattr(child, field), key, kind, removed
         )
+    update["unranked"] = _merge_keyed(
+        parent.unranked, child.unranked, "code", "unit", removed
+    )
     update["root"] = _merge_tree(parent.root, child.root, child.removals, problems)
     update["expectations"] = _merge_expectations(parent, child, update)
     _check_removals(parent, child, problems)

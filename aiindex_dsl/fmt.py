@@ -42,7 +42,15 @@ from .ir import (
 from .syntax import parse_with_comments, read_source
 
 INDENT = "  "
-HEADER_ORDER = ("version", "authors", "licence", "description", "scale", "years")
+HEADER_ORDER = (
+    "version",
+    "authors",
+    "licence",
+    "description",
+    "scale",
+    "years",
+    "ranking",
+)
 SOURCE_ORDER = (
     "publisher",
     "year",
@@ -230,6 +238,8 @@ class Printer:
             self.units(index.units, 1, ("index",)),
             [self.units_from(index)] if index.units_from else [],
         ]
+        if index.unranked:
+            paragraphs[-1].append(self.unranked(index))
         paragraphs += [self.group(group) for group in index.groups]
         paragraphs += [self.source(source, 1) for source in index.sources]
         paragraphs.append([self.variable(v, 1) for v in index.variables])
@@ -265,6 +275,9 @@ class Printer:
             return f"scale {number_text(value.low)} to {number_text(value.high)}"
         if name == "years":
             return "years " + years_text(value)
+        if name == "ranking":
+            unit = "decimal" if value.decimals == 1 else "decimals"
+            return f"ranks rounded to {value.decimals} {unit}"
         return f"{name} {quote(value, 1)}"
 
     def units(self, units: tuple[Unit, ...], depth: int, owner) -> list[Line]:
@@ -288,6 +301,11 @@ class Printer:
         if spec.name_column is not None:
             text += f" name {quote(spec.name_column, 1)}"
         return Line(1, text, _start(spec.span))
+
+    def unranked(self, index: Index) -> Line:
+        """``unranked "CODE" ...``, on one line."""
+        codes = " ".join(quote(unit.code, 1) for unit in index.unranked)
+        return Line(1, f"unranked {codes}", self.at("index", "unranked"))
 
     def group(self, group: Group) -> list[Line]:
         """A group block: its members and how their values roll up."""

@@ -66,6 +66,24 @@ class Unit(Model):
     span: Span | None = None
 
 
+class Unranked(Model):
+    """A unit scored and shown but never ranked and, as a group is, left
+    out of the statistics of min-max, z-scores and imputation: a regional
+    aggregate, an average shown for reference."""
+
+    code: str
+    span: Span | None = None
+
+
+class Ranking(Model):
+    """How units are ranked: on their scores as computed, or on the scores
+    rounded to ``decimals`` (half away from zero), as a publication ranks the
+    values it prints. Tied scores share the better rank."""
+
+    decimals: int | None = None
+    span: Span | None = None
+
+
 class UnitsFrom(Model):
     """Units read from a source: one unit per distinct value of a column."""
 
@@ -331,6 +349,8 @@ class Index(Model):
     years: tuple[int, ...] = ()
     units: tuple[Unit, ...] = ()
     units_from: UnitsFrom | None = None
+    unranked: tuple[Unranked, ...] = ()
+    ranking: Ranking = Ranking()
     groups: tuple[Group, ...] = ()
     sources: tuple[Source, ...] = ()
     variables: tuple[Variable, ...] = ()
@@ -355,6 +375,11 @@ class Index(Model):
     def node(self, node_id: str) -> Node | None:
         """The node with this id, the root included, or None."""
         return next((n for n in self.root.walk() if n.id == node_id), None)
+
+    def unranked_codes(self) -> list[str]:
+        """The units that have no rank: the groups and those listed as
+        ``unranked``. They are scored against the others, not among them."""
+        return [g.code for g in self.groups] + [u.code for u in self.unranked]
 
     def source(self, source_id: str) -> Source | None:
         """The source with this id, or None."""

@@ -14,6 +14,7 @@ import pytest
 
 import aiindex_dsl
 from aiindex_dsl.diagnostics import AixError
+from aiindex_dsl.paths import ALLOW_OUTSIDE
 from aiindex_dsl.results import round_half_up
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +66,47 @@ def test_every_year_since_1990_is_reproduced(hdi):
     assert hdi.height == 6171
     assert hdi["year"].n_unique() == 33
     assert hdi["agree"].all()
+
+
+def test_every_published_rank_of_2022_is_reproduced():
+    # The report ranks the 193 countries on the HDI as printed (3 decimals),
+    # not its 11 groups and regions, which the index lists as `unranked`.
+    results = aiindex_dsl.load(ROOT / "indices" / "hdi.aix").run()
+    ranks = pl.read_csv(DATA, infer_schema_length=0).select(
+        pl.col("iso3").alias("unit"), pl.col("hdi_rank_2022").cast(pl.Int64)
+    )
+    year = results.composite().filter(pl.col("year") == 2022)
+    joined = year.join(ranks, on="unit", how="left")
+    ranked = joined.filter(pl.col("rank").is_not_null())
+    assert ranked.height == 193
+    assert (ranked["rank"] == ranked["hdi_rank_2022"]).all()
+    assert joined.filter(pl.col("hdi_rank_2022").is_not_null()).height == 193
+    regions = joined.filter(pl.col("unit").str.starts_with("ZZ"))
+    assert regions.height == 11
+    assert regions["rank"].null_count() == 11
+    assert regions["score"].null_count() == 0
+    world = regions.filter(pl.col("unit") == "ZZK.WORLD")["score"][0]
+    assert round_half_up(world, 3) == 0.739  # as published
+
+
+def test_unrounded_scores_rank_differently_where_the_published_ties(
+    tmp_path, monkeypatch
+):
+    # Australia (0.94601) and the Netherlands (0.94604) both print as 0.946
+    # and share rank 10 in the report; unrounded, Australia comes 11th.
+    text = (ROOT / "indices" / "hdi.aix").read_text()
+    text = text.replace("  ranks rounded to 3 decimals\n", "")
+    text = text.replace('"../examples/', f'"{ROOT / "examples"}/')
+    assert "ranks rounded" not in text
+    monkeypatch.setenv(ALLOW_OUTSIDE, "1")  # the data stays in the repository
+    path = tmp_path / "hdi.aix"
+    path.write_text(text)
+    year = aiindex_dsl.load(path).run().composite().filter(pl.col("year") == 2022)
+    rank = dict(zip(year["unit"], year["rank"], strict=True))
+    score = dict(zip(year["unit"], year["score"], strict=True))
+    assert round_half_up(score["AUS"], 3) == round_half_up(score["NLD"], 3) == 0.946
+    assert (rank["NLD"], rank["AUS"]) == (10, 11)
+    assert rank["ZZK.WORLD"] is None
 
 
 def test_units_lacking_an_input_have_no_hdi():
@@ -127,7 +169,9 @@ def test_inherited_expectations_are_shown_with_their_file_and_year(cli, root):
     assert outcome.exit_code == 0, outcome.output
     row = next(r for r in outcome.output.splitlines() if "│ CHE " in r and "0.967" in r)
     cells = [c.strip() for c in row.split("│")[1:-1]]
-    assert cells[0].endswith("indices/hdi.aix:64")
+    lines = (root / "indices" / "hdi.aix").read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, 1) if "composite CHE" in text)
+    assert cells[0].endswith(f"indices/hdi.aix:{line}")
     assert cells[1:5] == ["composite", "CHE", "2022", "0.967"]
 
 

@@ -69,7 +69,25 @@ def _header(parent: Index, child: Index) -> list[str]:
     if parent.years != child.years:
         before, after = (years_text(i.years) or "(none)" for i in (parent, child))
         found.append(f"years {before} → years {after}")
+    if parent.ranking.decimals != child.ranking.decimals:
+        before, after = (_ranking(i) for i in (parent, child))
+        found.append(f"{before} → {after}")
+    unranked = [[u.code for u in i.unranked] for i in (parent, child)]
+    if unranked[0] != unranked[1]:
+        before, after = (_unranked(codes) for codes in unranked)
+        found.append(f"{before} → {after}")
     return found + _differences(parent.root, child.root, _node_text)
+
+
+def _ranking(index: Index) -> str:
+    decimals = index.ranking.decimals
+    if decimals is None:
+        return "ranks on unrounded scores"
+    return f"ranks rounded to {decimals} decimal{'' if decimals == 1 else 's'}"
+
+
+def _unranked(codes: list[str]) -> str:
+    return "unranked " + " ".join(quote(c, 0) for c in codes) if codes else "(none)"
 
 
 def _quoted(text: str | None) -> str:

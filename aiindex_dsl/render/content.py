@@ -343,7 +343,31 @@ def method_section(
         ],
         "coverage": _rules(parents, lambda r: percent(r.min_coverage)),
         "groups": [_group(index, g) for g in index.groups],
+        "ranking": _ranking(index, results),
         "applied": _applied(index, results),
+    }
+
+
+def _ranking(index: Index, results: Results) -> dict:
+    """How units are ranked, and those that are not (``unranked``, by name)."""
+    decimals = index.ranking.decimals
+    if decimals is None:
+        scores = "their scores as computed, unrounded"
+    else:
+        unit = "decimal" if decimals == 1 else "decimals"
+        scores = f"their scores rounded to {decimals} {unit}, as published"
+    codes = [u.code for u in index.unranked]
+    names = dict(
+        results.node_rows([index.id])
+        .filter(pl.col("unit").is_in(codes))
+        .select("unit", "name")
+        .unique("unit")
+        .iter_rows()
+    )
+    return {
+        "text": f"In each year and at each node, units are ranked on {scores}: "
+        "1 for the highest, tied scores sharing the better rank.",
+        "unranked": ", ".join(f"{names.get(c, c)} ({c})" for c in codes),
     }
 
 

@@ -156,14 +156,15 @@ def term_bounds(
     """The largest size each sum's terms may have (infinite when unbounded),
     from the weights and the leaves' normalizations (``nodes``: the node
     table), the index's scale from ``low`` to ``high``, the number of
-    ``units`` and whether some of them are groups (``grouped``).
+    ``units`` and whether some of them are scored against the others (groups
+    and units listed as ``unranked``: ``grouped``).
 
     A parent's mean lies within its children's scores, so the leaves bound
     every score above them: on the scale (clipped anchors, percentiles and,
     without groups, min-max), up to the number of units (ranks), below its
     square root (z-scores, without groups); unbounded otherwise (no
-    normalization, unclipped anchors, distance to a target, and a group,
-    scored against its members, under min-max or z-scores). Geometric and
+    normalization, unclipped anchors, distance to a target, and a group or
+    unranked unit, scored against the others, under min-max or z-scores). Geometric and
     harmonic means add ``log(0)`` or ``1 / 0`` for a score of 0: unbounded;
     where the tree has one, a score may be undefined (NaN), so the terms of
     the arithmetic means are not bounded either."""
