@@ -359,6 +359,8 @@ def docs_command(file: str, output, format, date, unit, year) -> None:
     from .render.files import refuse_inputs, write_text
 
     fmt = format or _format_of(output)
+    if format is not None and output is not None:
+        _same_format(output, format)
     day = (date or datetime.datetime.now()).date().isoformat()
     definition = load(file)
     refuse_inputs([output] if output else [], definition.inputs())
@@ -402,6 +404,27 @@ def _format_of(output: str | None) -> str:
             )
         ]
     )
+
+
+FORMAT_NAMES = {"html": "HTML", "md": "Markdown", "tex": "LaTeX"}
+
+
+def _same_format(output: str, fmt: str) -> None:
+    """Refuse an output whose extension names another format than ``--format``."""
+    path = Path(output)
+    named = APPENDIX_SUFFIXES.get(path.suffix.lower())
+    if named is None or named == fmt:
+        return
+    fitting = next(s for s, f in APPENDIX_SUFFIXES.items() if f == fmt)
+    message = (
+        f"{output} names a {FORMAT_NAMES[named]} file, but --format {fmt} asks "
+        f"for {FORMAT_NAMES[fmt]}"
+    )
+    hints = (
+        f"drop --format to write {FORMAT_NAMES[named]}",
+        f"or name the file {path.with_suffix(fitting).name}",
+    )
+    raise AixError([Diagnostic("E501", message, None, hints, location=output)])
 
 
 @main.command(name="schema")

@@ -331,6 +331,25 @@ def test_format_follows_the_extension(cli, tmp_path):
         assert (tmp_path / name).read_text("utf-8").startswith(start)
 
 
+def test_a_format_the_extension_contradicts_is_refused(cli, tmp_path):
+    target = tmp_path / "appendix.md"
+    outcome = cli.invoke(
+        main, ["docs", "indices/us_china.aix", "--format", "html", "-o", str(target)]
+    )
+    assert outcome.exit_code == 1
+    assert "E501" in outcome.stderr
+    assert "names a Markdown file, but --format html asks for HTML" in outcome.stderr
+    assert "or name the file appendix.html" in outcome.stderr
+    assert not target.exists()
+    # An extension that names no format leaves the choice to --format.
+    other = tmp_path / "appendix.txt"
+    outcome = cli.invoke(
+        main, ["docs", "indices/us_china.aix", "--format", "md", "-o", str(other)]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert other.read_text("utf-8").startswith("# AI Index")
+
+
 def test_the_appendix_is_not_written_over_the_definition(cli, tmp_path):
     definition = tmp_path / "index.aix"
     definition.write_bytes((ROOT / "examples" / "coinr_asem" / "asem.aix").read_bytes())
