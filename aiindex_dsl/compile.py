@@ -390,11 +390,13 @@ class Compiled:
         the results' order.
 
         :meth:`parents` has a row for every unit, year and aggregated node
-        (the grid), in that order: they need only their settings.
+        (the grid), in no order: they need only their settings, and those
+        asked for are sorted.
         """
         frame = parent_rows.drop("parent", "weight")
         if ids is not None:
             frame = frame.filter(pl.col("node").cast(pl.String).is_in(ids))
+        frame = frame.sort(self.keys.row("node"))
         settings = lookup(self.table, "node", self.keys.node_type)
         columns = [name for name in self.table.columns if name != "node"]
         frame = frame.with_columns(looked_up(settings, "node", columns))

@@ -46,8 +46,9 @@ def parents(
     split: Callable[[str], list[pl.Expr]],
     bounds: dict[str, float],
 ) -> pl.LazyFrame:
-    """Every parent's row (unit, year, node) for every unit and year, sorted
-    by year, node (in the tree's order) and unit: score,
+    """Every parent's row (unit, year, node) for every unit and year, in no
+    particular order (sorting them all costs more than sorting the few that
+    are shown; ``key("node")`` sorts them as the results are): score,
     coverage, ``children`` (the weight of its children with a score),
     ``unscored`` (the number of leaves below it with a value and no score),
     ``share`` (its weight within its own parent after renormalization) and
@@ -94,8 +95,7 @@ def parents(
         table = sums.join(own, on="parent", how="left")
         below = _scored(table, methods).cache()
         levels[level] = below
-    # Sorted here, in the query, so that the results need no sorted copy.
-    return _effective(levels, key).sort(key("node"))
+    return _effective(levels, key)
 
 
 def _leaves_at(leaves: pl.LazyFrame, depth: int, filtered: bool) -> pl.LazyFrame:
@@ -325,7 +325,7 @@ def check_defined(
     above = undefined.select("unit", "year", pl.col("parent").alias("node"))
     undefined = undefined.join(
         above, on=["unit", "year", "node"], how="anti", nulls_equal=True
-    )
+    ).sort("node", "year", "unit")
     problems = []
     means = means()
     for (node,), found in undefined.partition_by("node", as_dict=True).items():
