@@ -65,6 +65,7 @@ NODE_FIELDS = {
     "aggregate",
     "impute",
     "treat",
+    "rollup",
     "weights",
     "coverage",
     "cites",
@@ -591,13 +592,14 @@ class Builder:
         )
 
     def variable(self, children):
-        _, name, title, _, source, column = children
-        span = self.span(children)
+        _, name, title, _, source, column, rollup = children
+        span = self.span(children[:6])
         value = Variable(
             id=str(name),
             title=unquote(title) if title else None,
             source=str(source),
             column=unquote(column),
+            rollup=rollup,
             span=span,
         )
         return Statement("variable", value, span)
@@ -660,6 +662,17 @@ class Builder:
             return Statement(field, value, span)
 
         return handler
+
+    def own_rollup(self, children):
+        _, method, _, by = children
+        span = self.span(children)
+        return Setting(
+            value=str(method).lower(), argument=str(by) if by else None, span=span
+        )
+
+    def rollup_setting(self, children):
+        (setting,) = children
+        return Statement("rollup", setting, setting.span)
 
     weights_mode = _method_field("weights")
     aggregate = _method_field("aggregate")

@@ -451,6 +451,56 @@ def _rollups(index: Index) -> Iterator[Diagnostic]:
             )
 
 
+def series_rollups(index: Index) -> Iterator[Diagnostic]:
+    """The ``rollup`` of an indicator or a variable: only on a series read
+    from data, and with the same rules as a group's."""
+    variables = [v.id for v in index.variables]
+    written = [(f"variable `{v.id}`", v.rollup) for v in index.variables if v.rollup]
+    for node in index.root.walk():
+        if node.rollup is None:
+            continue
+        if node.data is None:
+            name = "the index" if node.kind == "index" else f"`{node.id}`"
+            yield Diagnostic(
+                "E256",
+                f"{name} has a `rollup`, but reads no data",
+                node.rollup.span,
+                (
+                    "`rollup` says how a series read with `from` (or a variable) "
+                    "rolls up into groups; a dimension or a derived value is "
+                    "computed from those",
+                ),
+            )
+        else:
+            written.append((f"`{node.id}`", node.rollup))
+    for owner, setting in written:
+        method, by = setting.value, setting.argument
+        if method not in ROLLUPS:
+            yield _unknown_method("rollup", method, ROLLUPS, setting.span)
+        elif method == "weighted_mean" and by is None:
+            yield Diagnostic(
+                "E250",
+                f"{owner} rolls up by weighted mean but names no weight",
+                setting.span,
+                ("write `rollup weighted_mean by VARIABLE`, e.g. by population",),
+            )
+        elif by is not None and method != "weighted_mean":
+            yield Diagnostic(
+                "E241",
+                f"{owner} rolls up by {method}, which takes no `by`",
+                setting.span,
+                ("write `rollup weighted_mean by VARIABLE`, or drop `by`",),
+            )
+        elif by is not None and by not in variables:
+            yield Diagnostic(
+                "E251",
+                f"{owner} is weighted by `{by}`, which is not a variable",
+                setting.span,
+                did_you_mean(by, variables)
+                or ('declare it with `variable NAME from SOURCE "column"`',),
+            )
+
+
 def weights(index: Index) -> Iterator[Diagnostic]:
     """Non-positive weights, and sibling weights that do not sum to 100%."""
     for node, in_force in cascade(index.root):
@@ -883,6 +933,7 @@ CHECKS = (
     expectation_years,
     derivation_cycles,
     group_membership,
+    series_rollups,
     weights,
     anchors,
     tree_shape,

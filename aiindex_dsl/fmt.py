@@ -79,6 +79,7 @@ NODE_ORDER = (
     "aggregate",
     "impute",
     "treat",
+    "rollup",
     "transform",
     "direction",
     "normalization",
@@ -364,6 +365,8 @@ class Printer:
         if variable.title is not None:
             text += f" {quote(variable.title, depth)}"
         text += f" from {variable.source} {quote(variable.column, depth)}"
+        if variable.rollup is not None:
+            text += f" {rollup_text(variable.rollup)}"
         return Line(depth, text, _start(variable.span))
 
     # ---- the tree -----------------------------------------------------------
@@ -452,10 +455,18 @@ def setting_text(name: str, value, depth: int) -> str:
         return f"coverage {share_text(value.share)}"
     if name == "cites":
         return "cite " + " ".join(value)
+    if name == "rollup":
+        return rollup_text(value)
     text = f"{name} {value.value}"
     if value.argument is not None:
         text += f" by {quote(value.argument, depth)}"
     return text
+
+
+def rollup_text(setting) -> str:
+    """``rollup METHOD [by VARIABLE]``: how a series rolls up into groups."""
+    by = f" by {setting.argument}" if setting.argument is not None else ""
+    return f"rollup {setting.value}{by}"
 
 
 def normalization_text(norm: Normalization, depth: int) -> str:

@@ -134,12 +134,18 @@ class Source(Model):
 
 
 class Variable(Model):
-    """A data series that is not scored: a denominator or a roll-up weight."""
+    """A data series that is not scored: a denominator or a roll-up weight.
+
+    ``rollup``, if given, is how its values roll up into groups (``sum``,
+    ``mean`` or ``weighted_mean`` with the weighting variable as argument),
+    instead of each group's own rollup.
+    """
 
     id: str
     title: str | None = None
     source: str
     column: str
+    rollup: Setting | None = None
     span: Span | None = None
 
 
@@ -279,6 +285,7 @@ class Node(Model):
     aggregate: Setting | None = None
     impute: Setting | None = None
     treat: Setting | None = None
+    rollup: Setting | None = None
     weights: Setting | None = None
     coverage: Coverage | None = None
     cites: tuple[str, ...] = ()
@@ -390,3 +397,4 @@ Unary.model_rebuild()
 Binary.model_rebuild()
 Call.model_rebuild()
 Node.model_rebuild()
+Variable.model_rebuild()

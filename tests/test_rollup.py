@@ -233,3 +233,64 @@ def test_a_groups_sum_does_not_depend_on_the_order_of_its_members(tmp_path):
     results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
     assert raw(results, "x", "G") == 0.1
     assert raw(results, "x", "H") == 0.1
+
+
+def test_a_series_rolls_up_by_its_own_rollup(tmp_path):
+    """A count is summed and a rate averaged within the same group: each
+    indicator or variable may say how it rolls up, whatever the group says."""
+    (tmp_path / "p.csv").write_text(DATA)
+    (tmp_path / "t.aix").write_text(
+        "index t {\n  years 2023\n  units { A B D }\n"
+        "  group H { members A B D rollup mean }\n"
+        '  source p { file "p.csv" year column "year" }\n'
+        '  variable gdp from p "gdp" rollup sum\n'
+        '  indicator rd { from p "rd" rollup weighted_mean by gdp'
+        "  anchors worst 0 best 10 }\n"
+        '  indicator robots { from p "robots" rollup sum anchors worst 0 best 40 }\n'
+        "  indicator gdp_share { derive gdp / 1000  anchors worst 0 best 1 }\n}\n"
+    )
+    results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
+    # rd: (4 * 100 + 2 * 300 + 3 * 200) / 600; robots: B has none, so no sum.
+    assert raw(results, "rd", "H") == pytest.approx(1600 / 600)
+    assert raw(results, "robots", "H") is None
+    # gdp is summed (600), not averaged (200), before it is derived from.
+    assert raw(results, "gdp_share", "H") == pytest.approx(0.6)
+    # The members themselves are untouched.
+    assert raw(results, "rd", "A") == pytest.approx(4.0)
+
+
+def test_the_weighting_variable_may_say_how_it_rolls_up(tmp_path):
+    (tmp_path / "p.csv").write_text(DATA)
+
+    def gdp_of_h(variable: str) -> float:
+        (tmp_path / "t.aix").write_text(
+            "index t {\n  years 2023\n  units { A B }\n"
+            "  group H { members A B rollup weighted_mean by gdp }\n"
+            '  source p { file "p.csv" year column "year" }\n'
+            f"  {variable}\n"
+            '  indicator rd { from p "rd" anchors worst 0 best 10 }\n'
+            "  indicator size { derive gdp  anchors worst 0 best 1000 }\n}\n"
+        )
+        results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
+        assert raw(results, "rd", "H") == pytest.approx(2.5)  # weighted either way
+        return raw(results, "size", "H")
+
+    # A group's weight is summed (100 + 300), unless it says otherwise.
+    assert gdp_of_h('variable gdp from p "gdp"') == pytest.approx(400)
+    assert gdp_of_h('variable gdp from p "gdp" rollup mean') == pytest.approx(200)
+
+
+def test_a_rollup_on_what_reads_no_data_is_refused(tmp_path):
+    (tmp_path / "p.csv").write_text(DATA)
+    (tmp_path / "t.aix").write_text(
+        "index t {\n  units { A }\n"
+        '  source p { file "p.csv" }\n'
+        '  dimension d { rollup sum indicator x { from p "rd" } }\n}\n'
+    )
+    with pytest.raises(AixError) as raised:
+        aiindex_dsl.load(str(tmp_path / "t.aix"))
+    (problem,) = raised.value.diagnostics
+    assert (problem.code, problem.message) == (
+        "E256",
+        "`d` has a `rollup`, but reads no data",
+    )

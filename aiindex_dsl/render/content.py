@@ -343,6 +343,7 @@ def method_section(
         ],
         "coverage": _rules(parents, lambda r: percent(r.min_coverage)),
         "groups": [_group(index, g) for g in index.groups],
+        "own_rollups": _own_rollups(index) if index.groups else [],
         "ranking": _ranking(index, results),
         "applied": _applied(index, results),
     }
@@ -376,6 +377,22 @@ ROLLUPS = {
     "mean": "the mean of its members' values",
     "weighted_mean": "the mean of its members' values weighted by",
 }
+
+
+def _own_rollups(index: Index) -> list[dict]:
+    """The series that roll up into every group their own way (``rollup`` on
+    an indicator or a variable), with the value a group takes."""
+    written = [(v.id, v.rollup) for v in index.variables]
+    written += [(n.id, n.rollup) for n in index.nodes()]
+    return [
+        {
+            "series": series,
+            "rollup": ROLLUPS[setting.value]
+            + (f" {setting.argument}" if setting.argument else ""),
+        }
+        for series, setting in written
+        if setting is not None
+    ]
 
 
 def _group(index: Index, group) -> dict:

@@ -11,10 +11,13 @@ is scored like any other unit, against the same anchors:
 - ``weighted_mean by VAR``: the mean of the members that have both a value and
   a weight, weighted by the variable ``VAR`` (GDP, population, ...).
 
-The weighting variable itself is summed (a region's GDP is the sum of its
-provinces'), and a score given as data (``score from``) is never summed: under
-``sum`` it is the members' mean, as a sum of scores is no score. A value the
-data gives for the group itself is kept as it is.
+A series may say how it rolls up itself (``rollup`` on an indicator read
+from data or on a variable), whatever the groups say: a count is summed and a
+rate averaged within the same group. Otherwise the weighting variable is
+summed (a region's GDP is the sum of its provinces'), and a score given as
+data (``score from``) is never summed: under ``sum`` it is the members' mean,
+as a sum of scores is no score. A value the data gives for the group itself
+is kept as it is.
 Groups whose members are groups are rolled up after those members.
 
 Example: provinces with R&D intensity 4.0 and 2.0 % of GDP and GDP 100 and 300,
@@ -38,9 +41,21 @@ def rollup(raw: pl.LazyFrame, index: Index) -> pl.LazyFrame:
     """The long raw table (unit, year, series, value) with the groups' rows added."""
     _validate(index)
     scores = [n.id for n in index.nodes() if n.score_from is not None]
+    own = _own_rollups(index)
     for level in _levels(index.groups):
-        raw = _roll(raw, level, scores)
+        raw = _roll(raw, level, scores, own)
     return raw
+
+
+def _own_rollups(index: Index) -> dict[str, tuple[str, str | None]]:
+    """The series that say how they roll up: their method and weight."""
+    written = [(v.id, v.rollup) for v in index.variables]
+    written += [(n.id, n.rollup) for n in index.nodes()]
+    return {
+        series: (setting.value, setting.argument)
+        for series, setting in written
+        if setting is not None
+    }
 
 
 def _validate(index: Index) -> None:
@@ -89,7 +104,9 @@ def _levels(groups: tuple[Group, ...]) -> list[list[Group]]:
     return levels
 
 
-def _roll(raw: pl.LazyFrame, groups: list[Group], scores: list[str]) -> pl.LazyFrame:
+def _roll(
+    raw: pl.LazyFrame, groups: list[Group], scores: list[str], own: dict
+) -> pl.LazyFrame:
     raw = raw.cache()
     schema = raw.collect_schema()
     membership = _membership(groups).with_columns(
@@ -102,17 +119,30 @@ def _roll(raw: pl.LazyFrame, groups: list[Group], scores: list[str]) -> pl.LazyF
         pl.col("series").alias("by"),
         pl.col("value").alias("member_weight"),
     )
+    series = pl.col("series")
+    method = (
+        pl.when(series == pl.col("by"))
+        .then(pl.lit("sum"))
+        .when(series.is_in(scores) & (pl.col("method") == "sum"))
+        .then(pl.lit("mean"))
+        .otherwise(pl.col("method"))
+    )
+    by = pl.col("by")
+    if own:
+        # A series' own rollup, where it has one, instead of the group's.
+        written = series.cast(pl.String)
+        own_method = written.replace_strict(
+            {s: m for s, (m, _) in own.items()}, default=None, return_dtype=pl.String
+        )
+        own_by = written.replace_strict(
+            {s: b for s, (_, b) in own.items()}, default=None, return_dtype=pl.String
+        ).cast(schema["series"])
+        method = pl.when(own_method.is_not_null()).then(own_method).otherwise(method)
+        by = pl.when(own_method.is_not_null()).then(own_by).otherwise(by)
     rows = (
         raw.join(membership, left_on="unit", right_on="member", how="inner")
+        .with_columns(method.alias("method"), by.alias("by"))
         .join(weights, on=["unit", "year", "by"], how="left", nulls_equal=True)
-        .with_columns(
-            pl.when(pl.col("series") == pl.col("by"))
-            .then(pl.lit("sum"))
-            .when(pl.col("series").is_in(scores) & (pl.col("method") == "sum"))
-            .then(pl.lit("mean"))
-            .otherwise(pl.col("method"))
-            .alias("method")
-        )
     )
 
     rolled = _rolled(rows, max(len(g.members) for g in groups))
