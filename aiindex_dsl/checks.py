@@ -426,29 +426,37 @@ def group_membership(index: Index) -> Iterator[Diagnostic]:
 def _rollups(index: Index) -> Iterator[Diagnostic]:
     variables = [v.id for v in index.variables]
     for group in index.groups:
-        if group.rollup == "weighted_mean" and group.by is None:
-            yield Diagnostic(
-                "E250",
-                f"group `{group.code}` rolls up by weighted mean but names no weight",
-                group.span,
-                ("write `rollup weighted_mean by VARIABLE`, e.g. by population",),
-            )
-        elif group.by is not None and group.rollup != "weighted_mean":
-            yield Diagnostic(
-                "E241",
-                f"group `{group.code}` rolls up by {group.rollup}, which takes no `by`",
-                group.span,
-                ("write `rollup weighted_mean by VARIABLE`, or drop `by`",),
-            )
-        elif group.by is not None and group.by not in variables:
-            yield Diagnostic(
-                "E251",
-                f"group `{group.code}` is weighted by `{group.by}`, which is not a "
-                "variable",
-                group.span,
-                did_you_mean(group.by, variables)
-                or ('declare it with `variable NAME from SOURCE "column"`',),
-            )
+        owner = f"group `{group.code}`"
+        yield from _rollup(owner, group.rollup, group.by, group.span, variables)
+
+
+def _rollup(
+    owner: str, method: str, by: str | None, span, variables: list[str]
+) -> Iterator[Diagnostic]:
+    """A ``rollup`` of a group, an indicator or a variable (``owner``), with
+    the variable ``by`` a weighted mean needs and no other method takes."""
+    if method == "weighted_mean" and by is None:
+        yield Diagnostic(
+            "E250",
+            f"{owner} rolls up by weighted mean but names no weight",
+            span,
+            ("write `rollup weighted_mean by VARIABLE`, e.g. by population",),
+        )
+    elif by is not None and method != "weighted_mean":
+        yield Diagnostic(
+            "E241",
+            f"{owner} rolls up by {method}, which takes no `by`",
+            span,
+            ("write `rollup weighted_mean by VARIABLE`, or drop `by`",),
+        )
+    elif by is not None and by not in variables:
+        yield Diagnostic(
+            "E251",
+            f"{owner} is weighted by `{by}`, which is not a variable",
+            span,
+            did_you_mean(by, variables)
+            or ('declare it with `variable NAME from SOURCE "column"`',),
+        )
 
 
 def series_rollups(index: Index) -> Iterator[Diagnostic]:
@@ -474,30 +482,11 @@ def series_rollups(index: Index) -> Iterator[Diagnostic]:
         else:
             written.append((f"`{node.id}`", node.rollup))
     for owner, setting in written:
-        method, by = setting.value, setting.argument
-        if method not in ROLLUPS:
-            yield _unknown_method("rollup", method, ROLLUPS, setting.span)
-        elif method == "weighted_mean" and by is None:
-            yield Diagnostic(
-                "E250",
-                f"{owner} rolls up by weighted mean but names no weight",
-                setting.span,
-                ("write `rollup weighted_mean by VARIABLE`, e.g. by population",),
-            )
-        elif by is not None and method != "weighted_mean":
-            yield Diagnostic(
-                "E241",
-                f"{owner} rolls up by {method}, which takes no `by`",
-                setting.span,
-                ("write `rollup weighted_mean by VARIABLE`, or drop `by`",),
-            )
-        elif by is not None and by not in variables:
-            yield Diagnostic(
-                "E251",
-                f"{owner} is weighted by `{by}`, which is not a variable",
-                setting.span,
-                did_you_mean(by, variables)
-                or ('declare it with `variable NAME from SOURCE "column"`',),
+        if setting.value not in ROLLUPS:
+            yield _unknown_method("rollup", setting.value, ROLLUPS, setting.span)
+        else:
+            yield from _rollup(
+                owner, setting.value, setting.argument, setting.span, variables
             )
 
 
