@@ -78,10 +78,10 @@ INDEX_FIELDS = {
     "years",
     "ranking",
     "units_from",
-    "unranked",
 }
 LIST_FIELDS = {
     "units": "units",
+    "unranked": "unranked",
     "group": "groups",
     "source": "sources",
     "variable": "variables",
@@ -521,7 +521,7 @@ class Builder:
 
     def members(self, children):
         _, *names = children
-        return Statement("members", tuple(str(c) for c in names), self.span(children))
+        return Statement("members", tuple(_code(c) for c in names), self.span(children))
 
     def rollup(self, children):
         _, first, second, _, by = children
@@ -818,7 +818,7 @@ class Builder:
         span = self.span(children)
         value = Expectation(
             node=str(node),
-            unit=str(unit),
+            unit=_code(unit),
             value=value_number,
             decimals=value_number.decimals,
             points=points is not None,
@@ -832,8 +832,13 @@ class Builder:
         _, what, name = children
         span = self.span(children)
         return Statement(
-            "remove", Removal(what=str(what), id=str(name), span=span), span
+            "remove", Removal(what=str(what), id=_code(name), span=span), span
         )
+
+
+def _code(token: Token) -> str:
+    """A unit's code, written as a name or in quotes."""
+    return unquote(token) if token.type == "STRING" else str(token)
 
 
 def items_span(items, fallback: Span) -> Span:

@@ -315,7 +315,7 @@ class Compiled:
         units = self.unit_table.height
         frame = impute(frame, self.settings["impute"], groups, units)
         frame = frame.with_columns(imputed_value=pl.col("value"))
-        frame = treat(frame, self.settings["treat"])
+        frame = treat(frame, self.settings["treat"], groups)
         frame = frame.with_columns(treated_value=pl.col("value"))
         frame = transform(frame, self.settings["transform"], self.settings["method"])
         methods = self.settings["method"]

@@ -302,9 +302,15 @@ def extend(parent: Index, child: Index) -> Index:
         update[field] = _merge_keyed(
             getattr(parent, field), getattr(child, field), key, kind, removed
         )
-    update["unranked"] = _merge_keyed(
-        parent.unranked, child.unranked, "code", "unit", removed
-    )
+    # The child's list as written (so that its own mistakes are found),
+    # after the parent's.
+    written = {u.code for u in child.unranked}
+    inherited = [
+        u
+        for u in parent.unranked
+        if ("unit", u.code) not in removed and u.code not in written
+    ]
+    update["unranked"] = (*inherited, *child.unranked)
     update["root"] = _merge_tree(parent.root, child.root, child.removals, problems)
     update["expectations"] = _merge_expectations(parent, child, update)
     _check_removals(parent, child, problems)
@@ -322,10 +328,17 @@ def _given(model, fields) -> dict:
 
 
 def _merge_keyed(inherited, own, key: str, kind: str, removed) -> tuple:
-    merged = {getattr(item, key): item for item in inherited}
+    """The parent's items (those the child removes aside), the child's
+    replacing those of the same id or added: a child may remove an item and
+    declare it anew."""
+    merged = {
+        getattr(item, key): item
+        for item in inherited
+        if (kind, getattr(item, key)) not in removed
+    }
     for item in own:
         merged[getattr(item, key)] = item
-    return tuple(item for k, item in merged.items() if (kind, k) not in removed)
+    return tuple(merged.values())
 
 
 def _merge_tree(parent_root: Node, child_root: Node, removals, problems) -> Node:
@@ -333,12 +346,14 @@ def _merge_tree(parent_root: Node, child_root: Node, removals, problems) -> Node
     children: dict[str, list[str]] = {}
     _flatten(parent_root, nodes, children)
     root_id = parent_root.id
-    nodes[root_id] = _amend(nodes[root_id], child_root)
-    for node, written_in in _patches(child_root, root_id):
-        _apply(node, written_in, nodes, children, problems)
+    # Removed first, so that a node the child declares again is new.
     for removal in removals:
         if removal.what in ("dimension", "indicator") and removal.id in nodes:
             _drop(removal.id, children)
+            _forget(removal.id, nodes, children)
+    nodes[root_id] = _amend(nodes[root_id], child_root)
+    for node, written_in in _patches(child_root, root_id):
+        _apply(node, written_in, nodes, children, problems)
     return _rebuild(root_id, nodes, children).model_copy(update={"id": child_root.id})
 
 
@@ -392,6 +407,13 @@ def _drop(node_id: str, children: dict) -> None:
     for ids in children.values():
         if node_id in ids:
             ids.remove(node_id)
+
+
+def _forget(node_id: str, nodes: dict, children: dict) -> None:
+    """Drop a node and everything below it."""
+    for child in children.pop(node_id, []):
+        _forget(child, nodes, children)
+    del nodes[node_id]
 
 
 def _rebuild(node_id: str, nodes: dict, children: dict) -> Node:

@@ -304,9 +304,9 @@ class Printer:
         return Line(1, text, _start(spec.span))
 
     def unranked(self, index: Index) -> Line:
-        """``unranked "CODE" ...``, on one line."""
+        """``unranked "CODE" ...``: every code listed, on one line."""
         codes = " ".join(quote(unit.code, 1) for unit in index.unranked)
-        return Line(1, f"unranked {codes}", self.at("index", "unranked"))
+        return Line(1, f"unranked {codes}", self.at("index", "unranked", "0"))
 
     def group(self, group: Group) -> list[Line]:
         """A group block: its members and how their values roll up."""
@@ -315,7 +315,7 @@ class Printer:
             head += f" {quote(group.name, 1)}"
         body = []
         if group.members:
-            text = "members " + " ".join(group.members)
+            text = "members " + " ".join(code_text(m) for m in group.members)
             body.append(Line(2, text, self.at(*owner(group.span), "members")))
         if group.rollup != "sum" or group.by is not None:
             text = f"rollup {group.rollup}" + (f" by {group.by}" if group.by else "")
@@ -418,11 +418,12 @@ class Printer:
 
     def removal(self, removal) -> Line:
         """``remove KIND ID``."""
-        return Line(1, f"remove {removal.what} {removal.id}", _start(removal.span))
+        text = f"remove {removal.what} {code_text(removal.id)}"
+        return Line(1, text, _start(removal.span))
 
     def expectation(self, expectation: Expectation) -> Line:
         """``expect NODE UNIT VALUE [points] [within T] [in YEAR]``."""
-        text = f"expect {expectation.node} {expectation.unit} "
+        text = f"expect {expectation.node} {code_text(expectation.unit)} "
         text += decimal_text(expectation.value, expectation.decimals)
         if expectation.points:
             text += " points"
@@ -519,6 +520,14 @@ def years_text(years: tuple[int, ...]) -> str:
     if len(years) > 1 and years == tuple(range(first, last + 1)):
         return f"{first} to {last}"
     return " ".join(str(year) for year in years)
+
+
+NAME = re.compile(r"[^\W\d]\w*")
+
+
+def code_text(code: str) -> str:
+    """A unit's code as written: as a name if it is one, else in quotes."""
+    return code if NAME.fullmatch(code) else quote(code, 0)
 
 
 def quote(text: str, depth: int) -> str:

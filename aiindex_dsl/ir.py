@@ -313,8 +313,9 @@ class Node(Model):
 class Expectation(Model):
     """A published result the index must reproduce.
 
-    Without ``tolerance`` the score, rounded half up to the decimals written,
-    must equal ``value``; with it, the two may differ by at most ``tolerance``.
+    Without ``tolerance`` the score, rounded half away from zero to the
+    decimals written, must equal ``value``; with it, the two may differ by at
+    most ``tolerance``.
     """
 
     node: str

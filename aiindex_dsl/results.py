@@ -189,8 +189,10 @@ class Results:
         table = self.long.pivot(on="node", index=["unit", "name", "year"], values=value)
         rank = self.composite().select("unit", "year", pl.col("rank").alias("rank"))
         table = table.join(rank, on=["unit", "year"], how="left", nulls_equal=True)
+        # The units without a rank (groups, unranked) after the others, as the
+        # terminal table shows them.
         return table.select(["unit", "name", "year", "rank", *order]).sort(
-            ["year", "rank"]
+            ["year", "rank", "unit"], nulls_last=True
         )
 
     def value(

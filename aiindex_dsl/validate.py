@@ -1222,6 +1222,8 @@ def warn_without_spread(index: Index, flat: pl.DataFrame) -> None:
     years: dict[str, list] = {}
     for series, year in flat.sort("series", "year").iter_rows():
         years.setdefault(series, []).append(year)
+    # Groups and unranked units are scored against the others, not among them.
+    peers = "the ranked units" if index.unranked_codes() else "units"
     order = {node.id: i for i, node in enumerate(index.nodes())}
     listed = []
     for series in sorted(years, key=lambda s: order.get(s, 0))[:MAX_LISTED]:
@@ -1232,7 +1234,8 @@ def warn_without_spread(index: Index, flat: pl.DataFrame) -> None:
     warn(
         "W404",
         f"{index.path}: the values of {', '.join(listed)} do not differ "
-        "between units, so min-max or z-scores give them no score (left missing)",
+        f"between {peers} (or only one has a value), so min-max or z-scores "
+        "give them no score (left missing)",
     )
 
 

@@ -194,3 +194,14 @@ def test_run_in_json_keeps_stdout_for_the_json(cli, root, monkeypatch):
     codes = {d["code"] for d in json.loads(outcome.stdout)["diagnostics"]}
     assert "E601" in codes
     assert "Expectations" in outcome.stderr
+
+
+def test_a_run_in_json_that_succeeds_prints_its_warnings_as_json(
+    cli, root, monkeypatch
+):
+    monkeypatch.chdir(root)
+    outcome = cli.invoke(main, ["run", "--format", "json", "indices/us_china.aix"])
+    assert outcome.exit_code == 0, outcome.output
+    document = json.loads(outcome.stdout)
+    assert [d["code"] for d in document["diagnostics"]] == ["W405"]
+    assert "warning" not in outcome.stderr  # shown once, in the document

@@ -109,6 +109,28 @@ def test_remove_drops_a_node_with_its_subtree_and_declarations(tmp_path):
     assert [u.code for u in index.units] == ["US"]
 
 
+def test_what_is_removed_may_be_declared_anew(tmp_path):
+    index = child(
+        tmp_path,
+        '  remove unit CN\n  units { CN "China, anew" }\n'
+        "  remove indicator x\n"
+        '  dimension a { indicator x "X anew" { from s "x2" } }',
+    )
+    assert [(u.code, u.name) for u in index.units] == [
+        ("US", "United States"),
+        ("CN", "China, anew"),
+    ]
+    # A new node: none of the parent's settings (anchors, cite) carry over.
+    x = index.node("x")
+    assert (x.title, x.data.selector, x.normalization, x.cites) == (
+        "X anew",
+        "x2",
+        None,
+        (),
+    )
+    assert tree(index)["a"] == ["gone", "x"]
+
+
 def test_removing_what_the_parent_lacks_is_an_error(tmp_path):
     with pytest.raises(AixError) as caught:
         child(tmp_path, "  remove indicator gonne")

@@ -148,3 +148,71 @@ def test_the_appendix_says_how_units_are_ranked(scratch):
     assert "units are ranked on their scores rounded to 1 decimal, as published" in text
     assert "Scored but not ranked" in text
     assert "European Union (EU27)" in text
+
+
+def test_an_unranked_unit_is_left_out_of_the_outlier_test(scratch):
+    # U0 ... U11 hold 1 ... 11 and 25: the test fails, and 25 becomes 11.
+    values = [*range(1, 12), 25]
+    rows = "".join(f"U{i},{v}\n" for i, v in enumerate(values))
+    units = " ".join(f"U{i}" for i in range(12))
+    text = """
+index t "Test" {
+  units { %s }
+  %s
+  source d { file "data.csv" }
+  indicator x { from d "x"  treat winsorize  normalize minmax }
+}
+"""
+
+    def scores(extra: str, data: str) -> dict:
+        results = scratch.run(text % (units, extra), {"data.csv": data})
+        rows = results.long.filter(results.long["node"] == "x")
+        return dict(zip(rows["unit"], rows["score"], strict=True))
+
+    alone = scores("", "unit,x\n" + rows)
+    assert alone["U11"] == alone["U10"] == 100.0
+    shown = scores('units { W }  unranked "W"', "unit,x\n" + rows + "W,1000\n")
+    assert {unit: shown[unit] for unit in alone} == alone
+    # W itself is not winsorized: scored against the units, far above them.
+    assert shown["W"] == pytest.approx(100 * (1000 - 1) / (11 - 1))
+
+
+def test_without_spread_among_the_units_no_one_has_a_min_max_score(scratch):
+    # A and B tie on a: min-max gives them no score, nor W (not infinity).
+    data = "unit,a,b\nA,5,1\nB,5,2\nW,7,3\n"
+    for method in ("minmax", "zscore"):
+        text = f"""
+index t "Test" {{
+  units {{ A B W }}
+  unranked "W"
+  source d {{ file "data.csv" }}
+  normalize {method}
+  indicator a {{ from d "a" }}
+  indicator b {{ from d "b" }}
+}}
+"""
+        results = scratch.run(text, {"data.csv": data})
+        a = results.long.filter(results.long["node"] == "a")
+        assert a["score"].null_count() == 3
+        scores = results.composite()["score"]
+        assert scores.is_finite().all()
+
+
+def test_a_child_lists_its_own_unranked_units_as_written(scratch):
+    import aiindex_dsl
+
+    parent = scratch.write(
+        index("DE FR IT EU27", 'unranked "EU27"'), {"data.csv": DATA}
+    )
+    child = parent.with_name("child.aix")
+    child.write_text(
+        'index c "Child" extends "index.aix" {\n'
+        '  remove unit IT\n  unranked "IT" "FR" "FR"\n}\n'
+    )
+    with pytest.raises(AixError) as raised:
+        aiindex_dsl.load(child)
+    found = [(p.code, p.message) for p in raised.value.diagnostics]
+    assert found == [
+        ("E254", "`unranked` names unit `IT`, which the index does not have"),
+        ("E254", "unit `FR` is listed twice in `unranked`"),
+    ]

@@ -114,7 +114,7 @@ def _check_unit(results: Results, unit: str | None) -> None:
     raise AixError(
         [
             Diagnostic(
-                "E503",
+                "E505",
                 f"unit `{unit}` is not scored by this index",
                 None,
                 did_you_mean(unit, known) or (f"units: {', '.join(known[:12])}",),

@@ -23,6 +23,7 @@ WRITERS: dict[str, Callable[[pl.DataFrame, str], None]] = {
     ".json": lambda frame, path: frame.write_json(path),
     ".ndjson": lambda frame, path: frame.write_ndjson(path),
 }
+WRITERS[".pq"] = WRITERS[".parquet"]
 
 
 SINKS: dict[str, Callable[[pl.LazyFrame, str], None]] = {
@@ -30,6 +31,7 @@ SINKS: dict[str, Callable[[pl.LazyFrame, str], None]] = {
     ".parquet": lambda query, path: query.sink_parquet(path),
     ".ndjson": lambda query, path: query.sink_ndjson(path),
 }
+SINKS[".pq"] = SINKS[".parquet"]
 
 
 def write_tables(tables: list[tuple[pl.DataFrame | pl.LazyFrame, str]]) -> None:

@@ -63,10 +63,10 @@ def _children_first(node: Node) -> list[Node]:
 
 
 def _peers(index: Index, results: Results, rows: pl.DataFrame) -> dict:
-    """The rows min-max scores against: the units' (not the groups') of the
-    year (``minmax``) or of every year (``minmax_pooled``)."""
-    groups = [g.code for g in index.groups]
-    units = ~pl.col("unit").is_in(groups)
+    """The rows min-max scores against: the units' (not the groups' nor the
+    unranked units') of the year (``minmax``) or of every year
+    (``minmax_pooled``)."""
+    units = ~pl.col("unit").is_in(index.unranked_codes())
     return {
         "minmax": rows.filter(units),
         "minmax_pooled": results.long.filter(units),

@@ -112,9 +112,11 @@ def normalize(
     read = list(dict.fromkeys(name for m in used for name in READS.get(m, ())))
     frame = _with_statistics(frame, peers, read, units)
     frame = frame.with_columns(score.cast(pl.Float64).alias("score")).drop(read)
-    # A score the method leaves undefined (min-max of a constant indicator) is
-    # missing, so that the means above leave it out rather than turn NaN.
-    score = pl.col("score").fill_nan(None)
+    # A score the method leaves undefined is missing, so that the means above
+    # leave it out rather than turn NaN: min-max or z-scores of an indicator
+    # whose units do not differ (NaN, and infinite for a group or unranked
+    # unit with another value, scored against them).
+    score = pl.when(pl.col("score").is_finite()).then(pl.col("score"))
     if not {"anchors", "target"} & set(used):
         return frame.with_columns(score, clipped=pl.lit(False))
     return frame.with_columns(_clip(score, scale))

@@ -14,6 +14,10 @@ values of one year:
 The test passes when ``|skewness| < 2`` or ``excess kurtosis < 3.5``, with the
 sample (bias-corrected) estimators that Excel's SKEW and KURT use.
 
+Unit groups and unranked units, scored against the units, are left out of the
+test and of the extremes, and are not winsorized; where an indicator falls
+back to a log, their values take the same log.
+
 Example: 1, 2, 3, 4, 5, 6, 7, 8, 9, 100 has skewness 3.1 and kurtosis 9.9;
 ``winsorize`` replaces 100 by 9, after which the test passes.
 """
@@ -22,6 +26,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from . import of_units
+
 MAX_WINSORIZED = 5
 SKEW_LIMIT = 2.0
 KURTOSIS_LIMIT = 3.5
@@ -29,9 +35,10 @@ WINDOW = ("node", "year")
 TREATMENTS = ("winsorize", "coinr")
 
 
-def treat(frame: pl.LazyFrame, used: set[str]) -> pl.LazyFrame:
+def treat(frame: pl.LazyFrame, used: set[str], groups=()) -> pl.LazyFrame:
     """Change ``value`` by each indicator's treatment; ``treated`` flags the
-    changed cells. Adds ``winsorized`` (points replaced) and ``log_treated``."""
+    changed cells. Adds ``winsorized`` (points replaced) and ``log_treated``.
+    ``groups``: the codes left out of the statistics (see the module)."""
     if not used & set(TREATMENTS):
         return frame.with_columns(
             treated=pl.lit(False),
@@ -44,15 +51,19 @@ def treat(frame: pl.LazyFrame, used: set[str]) -> pl.LazyFrame:
         _treat=pl.col("treat").is_in(TREATMENTS),
     )
     for _ in range(MAX_WINSORIZED):
-        frame = frame.with_columns(_skew_kurtosis()).with_columns(_winsorize())
-    frame = frame.with_columns(_skew_kurtosis()).with_columns(_log_fallback())
+        frame = frame.with_columns(_skew_kurtosis(groups)).with_columns(
+            _winsorize(groups)
+        )
+    frame = frame.with_columns(_skew_kurtosis(groups)).with_columns(
+        _log_fallback(groups)
+    )
     return frame.with_columns(
         (pl.col("winsorized") | pl.col("log_treated")).alias("treated")
     ).drop("original", "_treat", "_skew", "_fails")
 
 
-def _skew_kurtosis() -> list[pl.Expr]:
-    x = pl.col("value")
+def _skew_kurtosis(groups) -> list[pl.Expr]:
+    x = of_units(pl.col("value"), groups)
     skew = x.skew(bias=False).over(WINDOW)
     kurtosis = x.kurtosis(fisher=True, bias=False).over(WINDOW)
     passes = (skew.abs() < SKEW_LIMIT) | (kurtosis < KURTOSIS_LIMIT)
@@ -62,8 +73,9 @@ def _skew_kurtosis() -> list[pl.Expr]:
     ]
 
 
-def _winsorize() -> list[pl.Expr]:
-    x = pl.col("value")
+def _winsorize(groups) -> list[pl.Expr]:
+    value = pl.col("value")
+    x = of_units(value, groups)
     high = pl.col("_skew") >= 0
     top, bottom = x.max().over(WINDOW), x.min().over(WINDOW)
     below_top = x.filter(x < x.max()).max().over(WINDOW)
@@ -75,7 +87,7 @@ def _winsorize() -> list[pl.Expr]:
         .then(below_top)
         .when(at_bottom)
         .then(above_bottom)
-        .otherwise(x)
+        .otherwise(value)
         .alias("value"),
         (pl.col("winsorized") | (at_top | at_bottom).fill_null(False)).alias(
             "winsorized"
@@ -83,9 +95,10 @@ def _winsorize() -> list[pl.Expr]:
     ]
 
 
-def _log_fallback() -> list[pl.Expr]:
+def _log_fallback(groups) -> list[pl.Expr]:
     x = pl.col("original")
-    low, high = x.min().over(WINDOW), x.max().over(WINDOW)
+    peers = of_units(x, groups)
+    low, high = peers.min().over(WINDOW), peers.max().over(WINDOW)
     logged = (x - low + 0.01 * (high - low)).log()
     use = pl.col("_fails") & (pl.col("treat") == "coinr")
     return [
