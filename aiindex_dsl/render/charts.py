@@ -9,6 +9,7 @@ stays searchable and small. Figures are built with the object interface
 from __future__ import annotations
 
 import io
+import math
 import re
 import textwrap
 import warnings
@@ -59,8 +60,8 @@ class TreeBox:
 
 def _steady(values: list) -> list:
     """Scores rounded to nine decimals: bars and colours that do not depend on
-    the last bits of a float."""
-    return [None if v is None else round(v, 9) for v in values]
+    the last bits of a float. A score that is not a finite number has no bar."""
+    return [round(v, 9) if v is not None and math.isfinite(v) else None for v in values]
 
 
 def to_svg(figure: Figure, name: str) -> str:
@@ -225,7 +226,7 @@ def _label(score: float | None, decimals: int = 1) -> str:
 
 
 def _top(series: dict[str, list[float | None]]) -> float:
-    values = [s for scores in series.values() for s in scores if s is not None]
+    values = [s for scores in series.values() for s in _steady(scores) if s is not None]
     return max([*values, 1.0])
 
 
