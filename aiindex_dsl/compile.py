@@ -25,7 +25,7 @@ from .ir import Index
 from .resolve import Resolved, resolve
 from .steps import of_units
 from .steps.aggregate import parents, term_bounds, with_shares
-from .steps.derive import derive
+from .steps.derive import derive, derived_coverage
 from .steps.impute import impute
 from .steps.normalize import normalize
 from .steps.rollup import rollup
@@ -169,14 +169,25 @@ NODE_SCHEMA = {
 }
 
 
-def raw_values(index: Index, unit_table: pl.DataFrame, resolved) -> pl.LazyFrame:
-    """Every series read, rolled up and derived (unit, year, series, value)."""
+def raw_values(
+    index: Index, unit_table: pl.DataFrame, resolved
+) -> tuple[pl.LazyFrame, pl.LazyFrame | None]:
+    """Every series read, rolled up and derived (unit, year, series, value),
+    and the coverage of the groups' values that cover them in part (unit,
+    year, series, covered; None without groups)."""
     codes = unit_table["unit"].to_list()
     raw = validate.check_data(index, codes, resolved).lazy()
-    raw = rollup(raw, index) if index.groups else raw
+    partial = None
+    if index.groups:
+        raw, partial = rollup(raw, index)
+        partial = _data_years(index, partial)
     raw = _data_years(index, raw)
     derived = {n.id: n.derive.expr for n in index.nodes() if n.derive is not None}
-    return derive(raw, derived, index.path or "<text>") if derived else raw
+    if not derived:
+        return raw, partial
+    if partial is not None:
+        partial = derived_coverage(partial, derived)
+    return derive(raw, derived, index.path or "<text>"), partial
 
 
 def _data_years(index: Index, raw: pl.LazyFrame) -> pl.LazyFrame:
@@ -214,8 +225,8 @@ def compile_index(index: Index) -> Compiled:
     table = node_table(index, resolved)
     unit_table = units(index)
     keys = Keys.of(unit_table, table, data.series_type(index))
-    raw = raw_values(index, unit_table, resolved)
-    return Compiled(index, keys, keys.nodes(table), unit_table, raw)
+    raw, partial = raw_values(index, unit_table, resolved)
+    return Compiled(index, keys, keys.nodes(table), unit_table, raw, partial)
 
 
 class Compiled:
@@ -230,12 +241,13 @@ class Compiled:
       shares, points, ranks), from the data and :meth:`parents`.
     """
 
-    def __init__(self, index, keys, table, unit_table, raw):
+    def __init__(self, index, keys, table, unit_table, raw, partial=None):
         self.index = index
         self.keys = keys
         self.table = table
         self.unit_table = unit_table
         self.raw = raw
+        self.partial = partial
         self.leaf_table = table.filter(pl.col("leaf"))
         self._lookup = lookup(self.leaf_table, "node", keys.node_type)
         self.settings = {
@@ -323,14 +335,23 @@ class Compiled:
         # The other settings only now, so that the steps carry fewer columns.
         others = [c for c in self.table.columns if c not in ("node", *STEP_SETTINGS)]
         unscored = pl.col("value").is_not_null() & pl.col("score").is_null()
+        # Backed by data: a value read (not imputed) that has a score; a
+        # group's value rolled up from some of its members, in part.
+        coverage = (pl.col("observed") & pl.col("score").is_not_null()).cast(pl.Float64)
+        if self.partial is not None:
+            frame = frame.join(self._partial(), on=KEYS, how="left", nulls_equal=True)
+            coverage = coverage * pl.col("covered").fill_null(1.0)
         return frame.with_columns(
             looked_up(self._lookup, "node", others),
-            # Backed by data: a value read (not imputed) that has a score.
-            coverage=(pl.col("observed") & pl.col("score").is_not_null()).cast(
-                pl.Float64
-            ),
+            coverage=coverage,
             unscored=unscored.cast(pl.Float64),
         )
+
+    def _partial(self) -> pl.LazyFrame:
+        """The groups' values that cover them in part, keyed as the leaves."""
+        table = self.partial.rename({"series": "node"})
+        table = self.keys.units(self.keys.nodes(table, strict=False), strict=False)
+        return table.filter(pl.col("unit").is_not_null() & pl.col("node").is_not_null())
 
     # ---- the three parts ---------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import polars as pl
 import pytest
 
 import aiindex_dsl
@@ -294,3 +295,42 @@ def test_a_rollup_on_what_reads_no_data_is_refused(tmp_path):
         "E256",
         "`d` has a `rollup`, but reads no data",
     )
+
+
+def test_a_value_rolled_up_from_some_members_covers_the_group_in_part(tmp_path):
+    """B has no robots: the group's mean is A's and D's, covering 2 of 3
+    members; weighted by gdp, C (no gdp) aside, rd covers all the weight."""
+    (tmp_path / "p.csv").write_text(DATA)
+    (tmp_path / "t.aix").write_text(
+        "index t {\n  years 2023\n  units { A B D }\n"
+        "  group H { members A B D rollup mean }\n"
+        '  source p { file "p.csv" year column "year" }\n'
+        '  variable gdp from p "gdp"\n'
+        '  indicator rd { from p "rd" rollup weighted_mean by gdp'
+        "  anchors worst 0 best 10 }\n"
+        '  indicator robots { from p "robots" anchors worst 0 best 20 }\n'
+        "  indicator per_gdp { derive robots / gdp * 100  anchors worst 0 best 10 }\n"
+        "}\n"
+    )
+    results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
+    rows = results.long.filter(pl.col("unit") == "H")
+    coverage = dict(zip(rows["node"], rows["coverage"], strict=True))
+    assert raw(results, "robots", "H") == pytest.approx((10 + 7) / 2)
+    assert coverage["robots"] == pytest.approx(2 / 3)
+    assert coverage["rd"] == 1.0
+    # Derived from robots (2/3) and gdp (summed, H's members all have one).
+    assert coverage["per_gdp"] == pytest.approx(2 / 3)
+    assert coverage["t"] == pytest.approx((1 + 2 / 3 + 2 / 3) / 3)
+    # A unit's own coverage is untouched.
+    a = results.long.filter(pl.col("unit") == "A")
+    assert a.filter(pl.col("node") == "robots")["coverage"][0] == 1.0
+
+
+def test_coverage_of_a_weighted_mean_is_the_share_of_the_weight(tmp_path):
+    (tmp_path / "p.csv").write_text(DATA)
+    groups = "group H { members A B D rollup weighted_mean by gdp }"
+    results = index(tmp_path, "A B D", groups, 'variable gdp from p "gdp"').run()
+    rows = results.long.filter((pl.col("unit") == "H") & (pl.col("node") == "robots"))
+    # B (gdp 300 of 600) has no robots: (10 * 100 + 7 * 200) / 300.
+    assert rows["raw"][0] == pytest.approx(2400 / 300)
+    assert rows["coverage"][0] == pytest.approx(300 / 600)

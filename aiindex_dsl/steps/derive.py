@@ -111,6 +111,24 @@ def derived_values(raw: pl.LazyFrame, derived: dict[str, object]) -> pl.LazyFram
     return new.with_columns(pl.col("series").cast(kind))
 
 
+def derived_coverage(partial: pl.LazyFrame, derived: dict[str, object]) -> pl.LazyFrame:
+    """``partial`` (unit, year, series, covered: the values that cover a group
+    in part) with the derived series' rows: a derived value covers as little
+    as the least covered value it is computed from."""
+    kind = partial.collect_schema()["series"]
+    for layer in layers(derived):
+        rows = [
+            partial.filter(pl.col("series").cast(pl.String).is_in(references(expr)))
+            .group_by("unit", "year")
+            .agg(pl.col("covered").min())
+            .select("unit", "year", pl.lit(name).cast(kind).alias("series"), "covered")
+            for name, expr in derived.items()
+            if name in layer
+        ]
+        partial = pl.concat([partial, *rows])
+    return partial
+
+
 def layers(derived: dict[str, object]) -> list[list[str]]:
     """The derived series in dependency order: each layer reads only series read
     from data or derived in an earlier layer.

@@ -22,6 +22,12 @@ Groups whose members are groups are rolled up after those members.
 
 Example: provinces with R&D intensity 4.0 and 2.0 % of GDP and GDP 100 and 300,
 ``rollup weighted_mean by gdp`` -> intensity 2.5, gdp 400.
+
+A value rolled up from some of the members only covers the group in part:
+its coverage is the share of the members with a value (``mean``), or of the
+members' weight (``weighted_mean``), each member counted by its own coverage
+(a group of groups), and it is reported as the coverage of the group's
+indicator, as an imputed value's is.
 """
 
 from __future__ import annotations
@@ -37,14 +43,19 @@ from . import ExactSum
 KEYS = ["unit", "year", "series"]
 
 
-def rollup(raw: pl.LazyFrame, index: Index) -> pl.LazyFrame:
-    """The long raw table (unit, year, series, value) with the groups' rows added."""
+def rollup(raw: pl.LazyFrame, index: Index) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """The long raw table (unit, year, series, value) with the groups' rows
+    added, and the coverage of the groups' values that cover them in part
+    (unit, year, series, covered: a share below 1)."""
     _validate(index)
     scores = [n.id for n in index.nodes() if n.score_from is not None]
     own = _own_rollups(index)
+    raw = raw.with_columns(covered=pl.lit(1.0))
     for level in _levels(index.groups):
         raw = _roll(raw, level, scores, own)
-    return raw
+    raw = raw.cache()
+    partial = raw.filter(pl.col("covered") < 1).select(*KEYS, "covered")
+    return raw.drop("covered"), partial
 
 
 def _own_rollups(index: Index) -> dict[str, tuple[str, str | None]]:
@@ -144,10 +155,18 @@ def _roll(
         .with_columns(method.alias("method"), by.alias("by"))
         .join(weights, on=["unit", "year", "by"], how="left", nulls_equal=True)
     )
+    members = max(len(g.members) for g in groups)
+    totals = _member_weights(weights, membership, members)
 
-    rolled = _rolled(rows, max(len(g.members) for g in groups))
+    rolled = _rolled(rows, members).join(
+        totals, on=["group", "year", "by"], how="left", nulls_equal=True
+    )
     rolled = rolled.select(
-        pl.col("group").alias("unit"), "year", "series", "value"
+        pl.col("group").alias("unit"),
+        "year",
+        "series",
+        _value().alias("value"),
+        _coverage().alias("covered"),
     ).filter(pl.col("value").is_not_null())
     # A group's own value in the data is kept; an empty cell of its own is
     # not a value, and gives way to the members' roll-up.
@@ -177,17 +196,21 @@ def _membership(groups: list[Group]) -> pl.LazyFrame:
 
 
 def _rolled(rows: pl.LazyFrame, members: int) -> pl.LazyFrame:
-    """Each group's value of each series and year from its members' rows, by
-    the group's method (``members``: the most members a group has). The
-    sums are exact (see :class:`~aiindex_dsl.steps.ExactSum`), so a group's
-    value does not depend on the order its members' rows come in."""
+    """The sums each group's value of each series and year is made of, from
+    its members' rows (``members``: the most members a group has), with the
+    group's method and weighting variable. The sums are exact (see
+    :class:`~aiindex_dsl.steps.ExactSum`), so a group's value does not
+    depend on the order its members' rows come in."""
     value = pl.col("value")
     present = value.is_not_null()
-    weighted = present & pl.col("member_weight").is_not_null()
+    weight = pl.col("member_weight")
+    weighted = present & weight.is_not_null()
     summed = {
         "total": pl.when(present).then(value).otherwise(0.0),
-        "weighted_sum": pl.when(weighted).then(value * pl.col("member_weight")),
-        "weight": pl.when(weighted).then(pl.col("member_weight")),
+        "weighted_sum": pl.when(weighted).then(value * weight),
+        "weight": pl.when(weighted).then(weight),
+        "covered_count": pl.when(present).then(pl.col("covered")),
+        "covered_weight": pl.when(weighted).then(pl.col("covered") * weight),
     }
     exact = ExactSum.of(math.inf, members)
     terms = rows.select(
@@ -195,6 +218,7 @@ def _rolled(rows: pl.LazyFrame, members: int) -> pl.LazyFrame:
         "year",
         "series",
         "method",
+        "by",
         "members",
         present.alias("present"),
         *(
@@ -203,13 +227,47 @@ def _rolled(rows: pl.LazyFrame, members: int) -> pl.LazyFrame:
             for part in exact.parts(name, term.fill_null(0.0))
         ),
     )
+    first = ["method", "by", "members"]
     sums = terms.group_by(["group", "year", "series"]).agg(
-        pl.col("method", "members").first(),
+        pl.col(first).first(),
         pl.col("present").sum(),
-        pl.exclude("group", "year", "series", "method", "members", "present").sum(),
+        pl.exclude("group", "year", "series", *first, "present").sum(),
     )
-    totals = sums.with_columns(exact.total(name) for name in summed)
-    return totals.select("group", "year", "series", _value().alias("value"))
+    return sums.with_columns(exact.total(name) for name in summed)
+
+
+def _member_weights(
+    weights: pl.LazyFrame, membership: pl.LazyFrame, members: int
+) -> pl.LazyFrame:
+    """The weight of all the members of each group (``all_weight``), by year
+    and weighting variable (``by``), whether or not they have a value."""
+    exact = ExactSum.of(math.inf, members)
+    rows = weights.filter(pl.col("member_weight").is_not_null()).join(
+        membership.select("member", "group").unique(),
+        left_on="unit",
+        right_on="member",
+        how="inner",
+    )
+    terms = rows.select(
+        "group", "year", "by", *exact.parts("all_weight", pl.col("member_weight"))
+    )
+    sums = terms.group_by(["group", "year", "by"]).agg(
+        pl.exclude("group", "year", "by").sum()
+    )
+    return sums.select("group", "year", "by", exact.total("all_weight"))
+
+
+def _coverage() -> pl.Expr:
+    """The share of a group a value rolled up covers: that of its members
+    with a value (``sum``, ``mean``) or of their weight (``weighted_mean``),
+    each member counted by its own coverage."""
+    members = pl.col("members").cast(pl.Float64)
+    return (
+        pl.when(pl.col("method") == "weighted_mean")
+        .then(pl.col("covered_weight") / pl.col("all_weight"))
+        .otherwise(pl.col("covered_count") / members)
+        .clip(upper_bound=1.0)
+    )
 
 
 def _value() -> pl.Expr:
