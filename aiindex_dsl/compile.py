@@ -179,8 +179,10 @@ def raw_values(
     raw = validate.check_data(index, codes, resolved).lazy()
     partial = None
     if index.groups:
-        raw, partial = rollup(raw, index)
-        partial = _data_years(index, partial)
+        raw, rolled = rollup(raw, index)
+        validate.warn_rolled_clipped(index, rolled, resolved)
+        covered = pl.col("covered") < 1
+        partial = _data_years(index, rolled.filter(covered).drop("value"))
     raw = _data_years(index, raw)
     derived = {n.id: n.derive.expr for n in index.nodes() if n.derive is not None}
     if not derived:

@@ -1239,17 +1239,28 @@ def warn_without_spread(index: Index, flat: pl.DataFrame) -> None:
     )
 
 
-def _warn_clipped(index: Index, clipped: pl.DataFrame) -> None:
+def warn_rolled_clipped(index: Index, rolled: pl.LazyFrame, resolved) -> None:
+    """Warn of the values rolled up for groups (``rolled``: unit, year,
+    series, value) that lie beyond their anchors, as of those read (a sum
+    of members often does, on anchors set for the members)."""
+    bounds = _bounds(resolved)
+    if bounds:
+        clipped = _clipped(rolled.filter(_scope(index)), bounds).collect()
+        _warn_clipped(index, clipped, "rolled up for groups ")
+
+
+def _warn_clipped(index: Index, clipped: pl.DataFrame, which: str = "") -> None:
     if clipped.height == 0:
         return
     order = {node.id: i for i, node in enumerate(index.nodes())}
     rows = sorted(clipped.iter_rows(), key=lambda row: order.get(row[0], 0))
     total = sum(count for _, count in rows)
     counts = ", ".join(f"`{s}`: {c}" for s, c in rows[: MAX_LISTED * 2])
-    verb = "values lie" if total != 1 else "value lies"
+    verb = "values" if total != 1 else "value"
+    lie = "lie" if total != 1 else "lies"
     warn(
         "W405",
-        f"{index.path}: {total} {verb} beyond the anchors and "
+        f"{index.path}: {total} {verb} {which}{lie} beyond the anchors and "
         f"{'were' if total != 1 else 'was'} clipped to the scale ({counts})",
     )
 

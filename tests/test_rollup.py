@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 import aiindex_dsl
-from aiindex_dsl.diagnostics import AixError
+from aiindex_dsl.diagnostics import AixError, AixWarning
 
 DATA = """\
 unit,year,rd,gdp,robots,score
@@ -334,3 +334,25 @@ def test_coverage_of_a_weighted_mean_is_the_share_of_the_weight(tmp_path):
     # B (gdp 300 of 600) has no robots: (10 * 100 + 7 * 200) / 300.
     assert rows["raw"][0] == pytest.approx(2400 / 300)
     assert rows["coverage"][0] == pytest.approx(300 / 600)
+
+
+def test_a_rolled_up_value_beyond_the_anchors_is_warned_of(tmp_path):
+    # A's and B's robots (10 and 3) lie within 0-12; their sum, 13, does not.
+    (tmp_path / "p.csv").write_text(
+        DATA.replace("B,2023,2.0,300,,", "B,2023,2.0,300,3,")
+    )
+    (tmp_path / "t.aix").write_text(
+        "index t {\n  years 2023\n  units { A B }\n"
+        "  group H { members A B rollup sum }\n"
+        '  source p { file "p.csv" year column "year" }\n'
+        '  indicator robots { from p "robots" anchors worst 0 best 12 }\n}\n'
+    )
+    with pytest.warns(AixWarning) as caught:
+        results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
+    messages = [str(w.message) for w in caught]
+    assert any(
+        "1 value rolled up for groups lies beyond the anchors" in m
+        and "(`robots`: 1)" in m
+        for m in messages
+    ), messages
+    assert results.value("robots", "H") == 100.0

@@ -45,17 +45,17 @@ KEYS = ["unit", "year", "series"]
 
 def rollup(raw: pl.LazyFrame, index: Index) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """The long raw table (unit, year, series, value) with the groups' rows
-    added, and the coverage of the groups' values that cover them in part
-    (unit, year, series, covered: a share below 1)."""
+    added, and those rows apart (unit, year, series, value, and the share of
+    the group they cover, ``covered``)."""
     _validate(index)
     scores = [n.id for n in index.nodes() if n.score_from is not None]
     own = _own_rollups(index)
-    raw = raw.with_columns(covered=pl.lit(1.0))
+    raw = raw.with_columns(covered=pl.lit(1.0), rolled=pl.lit(False))
     for level in _levels(index.groups):
         raw = _roll(raw, level, scores, own)
     raw = raw.cache()
-    partial = raw.filter(pl.col("covered") < 1).select(*KEYS, "covered")
-    return raw.drop("covered"), partial
+    rolled = raw.filter(pl.col("rolled")).select(*KEYS, "value", "covered")
+    return raw.drop("covered", "rolled"), rolled
 
 
 def _own_rollups(index: Index) -> dict[str, tuple[str, str | None]]:
@@ -167,6 +167,7 @@ def _roll(
         "series",
         _value().alias("value"),
         _coverage().alias("covered"),
+        pl.lit(True).alias("rolled"),
     ).filter(pl.col("value").is_not_null())
     # A group's own value in the data is kept; an empty cell of its own is
     # not a value, and gives way to the members' roll-up.
