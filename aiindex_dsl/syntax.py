@@ -615,6 +615,19 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "index t { indicator x { anchors worst 0 best } }",
         "index t { indicator x { anchors worst best 1 } }",
     ),
+    "`ranks rounded to` takes a whole number of decimals, as "
+    "`ranks rounded to 3 decimals`": (
+        "index t { ranks rounded to 2.5 decimals }",
+        "index t { ranks rounded to decimals }",
+        "index t { ranks rounded 3 decimals }",
+        "index t { ranks rounded to 3 }",
+    ),
+    "`unranked` lists units' codes in quotes, separated by spaces, as "
+    '`unranked "EU27" "ZZK.WORLD"`': (
+        'index t { unranked "A", "B" }',
+        'index t { unranked "A"; "B" }',
+        "index t { unranked A }",
+    ),
     "a unit is a code and an optional quoted name; list them with spaces, not commas": (
         "index t { units { US, CN } }",
         "index t { units { US; CN } }",
