@@ -395,10 +395,31 @@ def _require(source, names, needed) -> None:
         hints = did_you_mean(column, names) or (
             f"the file's columns are: {', '.join(names[:12])}",
         )
+        hints += _role_hint(source, column, names)
         message = f"{data.path_of(source)} has no column `{column}`"
         problems.append(Diagnostic("E404", message, span, hints))
     if problems:
         raise AixError(problems)
+
+
+# The columns a source reads by default, by the statement that names another.
+ROLES = {
+    "unit_column": ("unit column", "the units' codes"),
+    "indicator_column": ("indicator column", "the indicators' codes"),
+    "value_column": ("value column", "the values"),
+}
+
+
+def _role_hint(source: Source, column: str, names: list[str]) -> tuple[str, ...]:
+    """How to name the column a source reads by default, when it is missing."""
+    for field, (statement, what) in ROLES.items():
+        if getattr(source, field) == column and field not in source.model_fields_set:
+            guess = names[0] if names else "code"
+            return (
+                f"if {what} are in another column, name it in the source: "
+                f'`{statement} "{guess}"`',
+            )
+    return ()
 
 
 # Separators of text files other than those aix reads (`,`, and a tab in TSV).
