@@ -341,7 +341,13 @@ class Compiled:
         # group's value rolled up from some of its members, in part.
         coverage = (pl.col("observed") & pl.col("score").is_not_null()).cast(pl.Float64)
         if self.partial is not None:
-            frame = frame.join(self._partial(), on=KEYS, how="left", nulls_equal=True)
+            frame = frame.join(
+                self._partial(),
+                on=KEYS,
+                how="left",
+                nulls_equal=True,
+                maintain_order="left",
+            )
             coverage = coverage * pl.col("covered").fill_null(1.0)
         return frame.with_columns(
             looked_up(self._lookup, "node", others),

@@ -356,3 +356,29 @@ def test_a_rolled_up_value_beyond_the_anchors_is_warned_of(tmp_path):
         for m in messages
     ), messages
     assert results.value("robots", "H") == 100.0
+
+
+def test_the_rows_come_in_the_same_order_every_run(tmp_path):
+    """Each run of an index with groups (of groups, with values that cover
+    them in part) gives its rows in the same order: a file written is the
+    same bytes."""
+    (tmp_path / "d.csv").write_text(
+        "unit,gdp,rd,patents,pop\n"
+        "P1,100,2,10,5\nP2,300,4,30,10\nP3,200,1,,20\nP4,400,3,40,\n"
+    )
+    (tmp_path / "t.aix").write_text(
+        "index t {\n  units { P1 P2 P3 P4 }\n"
+        "  group R1 { members P1 P2 rollup mean }\n"
+        "  group R2 { members P3 P4 rollup sum }\n"
+        "  group ALL { members R1 R2 rollup weighted_mean by gdp }\n"
+        '  source s { file "d.csv" }\n'
+        '  variable gdp from s "gdp" rollup sum\n  variable pop from s "pop"\n'
+        '  indicator rd { from s "rd" }\n  indicator pat { from s "patents" }\n'
+        "  indicator ppc { derive pat / pop }\n}\n"
+    )
+    written = set()
+    for run in range(4):
+        path = tmp_path / f"out{run}.csv"
+        aiindex_dsl.load(str(tmp_path / "t.aix")).run().query().sink_csv(path)
+        written.add(path.read_bytes())
+    assert len(written) == 1
