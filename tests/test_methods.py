@@ -354,6 +354,19 @@ def test_winsorize_replaces_the_extreme_value_by_the_next(scratch):
     assert x["treated"].sum() == 1
 
 
+def test_winsorizing_values_into_one_leaves_them_one(scratch):
+    # Six ones and a two fail the test (skewness 2.6, kurtosis 7); the two
+    # becomes a one, and values that no longer differ fail nothing.
+    for treatment in ("winsorize", "coinr"):
+        text = definition(
+            f'indicator x {{ from d "x"  normalize none  treat {treatment} }}', 7
+        )
+        results = scratch.run(text, {"data.csv": csv({"x": [1.0] * 6 + [2.0]})})
+        x = results.long.filter(pl.col("node") == "x")
+        assert x["treated_value"].to_list() == [1.0] * 7
+        assert x["treated"].to_list() == [False] * 6 + [True]
+
+
 def test_coinr_rule_falls_back_to_a_log_when_winsorizing_is_not_enough(scratch):
     # After five winsorizations, 60 ones and seven values 1e2 ... 1e8 are 60
     # ones, 100 and six times 1,000: still skewed (2.9) and peaked (6.7).

@@ -66,10 +66,13 @@ def _skew_kurtosis(groups) -> list[pl.Expr]:
     x = of_units(pl.col("value"), groups)
     skew = x.skew(bias=False).over(WINDOW)
     kurtosis = x.kurtosis(fisher=True, bias=False).over(WINDOW)
-    passes = (skew.abs() < SKEW_LIMIT) | (kurtosis < KURTOSIS_LIMIT)
+    # Values that no longer differ (winsorized to one) have no skewness
+    # (NaN, which Polars orders above every number): they fail nothing.
+    defined = skew.is_not_nan() & kurtosis.is_not_nan()
+    fails = defined & (skew.abs() >= SKEW_LIMIT) & (kurtosis >= KURTOSIS_LIMIT)
     return [
         skew.alias("_skew"),
-        (pl.col("_treat") & passes.not_().fill_null(False)).alias("_fails"),
+        (pl.col("_treat") & fails.fill_null(False)).alias("_fails"),
     ]
 
 
@@ -80,8 +83,10 @@ def _winsorize(groups) -> list[pl.Expr]:
     top, bottom = x.max().over(WINDOW), x.min().over(WINDOW)
     below_top = x.filter(x < x.max()).max().over(WINDOW)
     above_bottom = x.filter(x > x.min()).min().over(WINDOW)
-    at_top = pl.col("_fails") & high & (x == top)
+    # Only where a next value exists to take the extreme's place.
+    at_top = pl.col("_fails") & high & (x == top) & below_top.is_not_null()
     at_bottom = pl.col("_fails") & high.not_() & (x == bottom)
+    at_bottom = at_bottom & above_bottom.is_not_null()
     return [
         pl.when(at_top)
         .then(below_top)
