@@ -39,7 +39,7 @@ from .ir import (
     Unit,
     Variable,
 )
-from .syntax import parse_with_comments, read_source
+from .syntax import is_word, parse_with_comments, read_source
 
 INDENT = "  "
 HEADER_ORDER = (
@@ -522,12 +522,10 @@ def years_text(years: tuple[int, ...]) -> str:
     return " ".join(str(year) for year in years)
 
 
-NAME = re.compile(r"[^\W\d]\w*")
-
-
 def code_text(code: str) -> str:
-    """A unit's code as written: as a name if it is one, else in quotes."""
-    return code if NAME.fullmatch(code) else quote(code, 0)
+    """A unit's code as written: as a name if it reads back as one, else in
+    quotes (``"ZZK.WORLD"``, ``"year"``)."""
+    return code if is_word(code) else quote(code, 0)
 
 
 def quote(text: str, depth: int) -> str:

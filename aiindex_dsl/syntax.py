@@ -401,6 +401,28 @@ def _keyword(name: str) -> str:
     return _terminal(name).pattern.value
 
 
+def is_word(code: str) -> bool:
+    """Whether ``code`` reads back as a name wherever one is written: a name
+    that no keyword or other terminal of the grammar also matches (``year``,
+    ``members`` and ``dimension`` do)."""
+    return bool(_NAME.fullmatch(code)) and not any(
+        pattern.fullmatch(code) for pattern in _others()
+    )
+
+
+_NAME = re.compile(r"[^\W\d]\w*")
+
+
+@functools.cache
+def _others() -> tuple[re.Pattern, ...]:
+    """The patterns of the grammar's terminals other than names and texts."""
+    return tuple(
+        re.compile(terminal.pattern.to_regexp())
+        for terminal in parser().terminals
+        if terminal.name not in ("NAME", "STRING")
+    )
+
+
 def _terminal(name: str):
     try:
         return parser().get_terminal(name)
