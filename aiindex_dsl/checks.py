@@ -420,7 +420,45 @@ def group_membership(index: Index) -> Iterator[Diagnostic]:
                     + ", ".join(sorted(group_codes)),
                 ),
             )
+    yield from _group_cycles(index)
     yield from _rollups(index)
+
+
+def _group_cycles(index: Index) -> Iterator[Diagnostic]:
+    """Groups among their own members, directly or through other groups: no
+    value of theirs can be rolled up."""
+    below = {g.code: list(g.members) for g in index.groups}
+    reported: set[str] = set()
+    for group in index.groups:
+        if group.code in reported:
+            continue
+        trail = _group_trail(group.code, group.code, below, [])
+        if trail is None:
+            continue
+        reported.update(trail)
+        chain = " in ".join(f"`{code}`" for code in [*trail, group.code])
+        yield Diagnostic(
+            "E257",
+            f"group `{group.code}` is among its own members: {chain}",
+            group.span,
+            (
+                "a group is made of units and other groups, never of itself: "
+                "take one of these out of the other's `members`",
+            ),
+        )
+
+
+def _group_trail(start: str, code: str, below: dict, seen: list) -> list | None:
+    """The groups from ``start`` down through ``code`` to ``start`` again, if
+    it lies below (``below``: each group's members; ``seen``: the trail so far)."""
+    for member in below[code]:
+        if member == start:
+            return [*seen, code]
+        if member in below and member not in seen and member != code:
+            found = _group_trail(start, member, below, [*seen, code])
+            if found is not None:
+                return found
+    return None
 
 
 def _rollups(index: Index) -> Iterator[Diagnostic]:
