@@ -427,7 +427,15 @@ def _merge_expectations(
     def key(e: Expectation):
         return (e.node, e.unit, e.year, e.points)
 
-    merged = {key(e): e for e in parent.expectations}
+    # A parent's expectation about what the child removes goes, even if the
+    # child declares it anew: that is another node or unit.
+    nodes = {r.id for r in child.removals if r.what in ("dimension", "indicator")}
+    units = {r.id for r in child.removals if r.what in ("unit", "group")}
+    merged = {
+        key(e): e
+        for e in parent.expectations
+        if e.node not in nodes and e.unit not in units
+    }
     merged.update({key(e): e for e in child.expectations})
     node_ids = {n.id for n in update["root"].walk()} | {"composite"}
     unit_codes = {u.code for u in update["units"]} | {g.code for g in update["groups"]}

@@ -131,6 +131,15 @@ def test_what_is_removed_may_be_declared_anew(tmp_path):
     assert tree(index)["a"] == ["gone", "x"]
 
 
+def test_expectations_about_what_is_removed_and_declared_anew_are_dropped(tmp_path):
+    index = child(
+        tmp_path,
+        '  remove unit CN\n  units { CN "China, anew" }\n'
+        '  remove dimension a\n  dimension a "A anew" { indicator z { from s "z" } }',
+    )
+    assert [(e.node, e.unit) for e in index.expectations] == [("b", "US")]
+
+
 def test_removing_what_the_parent_lacks_is_an_error(tmp_path):
     with pytest.raises(AixError) as caught:
         child(tmp_path, "  remove indicator gonne")
