@@ -816,6 +816,21 @@ class Builder:
         _, node, unit, value_number, points, _, tolerance, _, year = children
         self.check_years(year)
         span = self.span(children)
+        if (unit.end_line, unit.end_column) == (value_number.line, value_number.column):
+            # `expect composite P1.0`: a code with a dot, not P1 expected at 0.
+            self.problems.append(
+                Diagnostic(
+                    "E114",
+                    f"the unit `{unit}` runs straight into the expected value, "
+                    "which is read from the dot on",
+                    span,
+                    (
+                        "if the unit's code holds a dot, write it in quotes, as "
+                        f'`expect {node} "{unit}.1" 50`; else put a space before '
+                        "the value",
+                    ),
+                )
+            )
         value = Expectation(
             node=str(node),
             unit=_code(unit),

@@ -644,6 +644,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "index t { ranks rounded 3 decimals }",
         "index t { ranks rounded to 3 }",
     ),
+    'a unit\'s code that holds a dot is written in quotes, as `"P2.5"`': (
+        "index t { group G { members P1 P2.5 } }",
+        "index t { expect composite P3.1 1 }",
+    ),
     "`unranked` lists units' codes in quotes, separated by spaces, as "
     '`unranked "EU27" "ZZK.WORLD"`': (
         'index t { unranked "A", "B" }',
