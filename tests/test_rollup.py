@@ -382,3 +382,25 @@ def test_the_rows_come_in_the_same_order_every_run(tmp_path):
         aiindex_dsl.load(str(tmp_path / "t.aix")).run().query().sink_csv(path)
         written.add(path.read_bytes())
     assert len(written) == 1
+
+
+def test_a_weight_of_zero_or_below_is_refused(tmp_path):
+    groups = "group H { members A D rollup weighted_mean by gdp }"
+    definition = index(tmp_path, "A D", groups, 'variable gdp from p "gdp"')
+    (tmp_path / "p.csv").write_text(DATA.replace("D,2023,3.0,200", "D,2023,3.0,-2"))
+    with pytest.raises(AixError) as raised:
+        definition.run()
+    (problem,) = raised.value.diagnostics
+    assert problem.code == "E419"
+    assert problem.message.endswith("needs weights above 0: D in 2023: `gdp` = -2")
+    assert problem.span.line == 5
+
+
+def test_a_member_without_a_weight_leaves_the_group_covered_in_part(tmp_path):
+    # C has rd but no gdp: H's rd is A's alone, covering one member of two.
+    (tmp_path / "p.csv").write_text(DATA)
+    groups = "group H { members A C rollup weighted_mean by gdp }"
+    results = index(tmp_path, "A C", groups, 'variable gdp from p "gdp"').run()
+    rows = results.long.filter((pl.col("unit") == "H") & (pl.col("node") == "rd"))
+    assert rows["raw"][0] == pytest.approx(4.0)
+    assert rows["coverage"][0] == pytest.approx(0.5)

@@ -156,6 +156,7 @@ def _roll(
         .join(weights, on=["unit", "year", "by"], how="left", nulls_equal=True)
     )
     members = max(len(g.members) for g in groups)
+    _refuse_weights(rows, groups)
     totals = _member_weights(weights, membership, members)
 
     rolled = _rolled(rows, members).join(
@@ -237,11 +238,53 @@ def _rolled(rows: pl.LazyFrame, members: int) -> pl.LazyFrame:
     return sums.with_columns(exact.total(name) for name in summed)
 
 
+def _refuse_weights(rows: pl.LazyFrame, groups: list[Group]) -> None:
+    """Raise if a member's weight in a weighted mean is zero or below: the
+    mean would lie outside the members' values, or have no weight at all."""
+    weight = pl.col("member_weight")
+    bad = (
+        rows.filter((pl.col("method") == "weighted_mean") & (weight <= 0))
+        .select(pl.col("unit", "by", "group").cast(pl.String), "year", weight)
+        .unique(maintain_order=True)
+        .head(LISTED + 1)
+        .collect()
+    )
+    if bad.height == 0:
+        return
+    shown = [
+        f"{unit}{'' if year is None else f' in {year}'}: `{by}` = {w:g}"
+        for unit, by, _, year, w in bad.head(LISTED).iter_rows()
+    ]
+    more = ", ..." if bad.height > LISTED else ""
+    first = bad["group"][0]
+    span = next((g.span for g in groups if g.code == first), None)
+    raise AixError(
+        [
+            Diagnostic(
+                "E419",
+                "a weighted mean of a group's members needs weights above 0: "
+                + ", ".join(shown)
+                + more,
+                span,
+                (
+                    "correct the weights in the data, or roll these values up "
+                    "by `mean` or `sum`",
+                ),
+            )
+        ]
+    )
+
+
+# The most weights an error lists.
+LISTED = 5
+
+
 def _member_weights(
     weights: pl.LazyFrame, membership: pl.LazyFrame, members: int
 ) -> pl.LazyFrame:
     """The weight of all the members of each group (``all_weight``), by year
-    and weighting variable (``by``), whether or not they have a value."""
+    and weighting variable (``by``), whether or not they have a value, and
+    how many members have one (``weighted``)."""
     exact = ExactSum.of(math.inf, members)
     rows = weights.filter(pl.col("member_weight").is_not_null()).join(
         membership.select("member", "group").unique(),
@@ -253,19 +296,21 @@ def _member_weights(
         "group", "year", "by", *exact.parts("all_weight", pl.col("member_weight"))
     )
     sums = terms.group_by(["group", "year", "by"]).agg(
-        pl.exclude("group", "year", "by").sum()
+        pl.exclude("group", "year", "by").sum(), pl.len().alias("weighted")
     )
-    return sums.select("group", "year", "by", exact.total("all_weight"))
+    return sums.select("group", "year", "by", "weighted", exact.total("all_weight"))
 
 
 def _coverage() -> pl.Expr:
     """The share of a group a value rolled up covers: that of its members
-    with a value (``sum``, ``mean``) or of their weight (``weighted_mean``),
-    each member counted by its own coverage."""
+    with a value (``sum``, ``mean``) or of their weight (``weighted_mean``,
+    times the share of the members whose weight is known), each member
+    counted by its own coverage."""
     members = pl.col("members").cast(pl.Float64)
+    weighted = pl.col("covered_weight") / pl.col("all_weight")
     return (
         pl.when(pl.col("method") == "weighted_mean")
-        .then(pl.col("covered_weight") / pl.col("all_weight"))
+        .then(weighted * pl.col("weighted") / members)
         .otherwise(pl.col("covered_count") / members)
         .clip(upper_bound=1.0)
     )
