@@ -404,3 +404,20 @@ def test_a_member_without_a_weight_leaves_the_group_covered_in_part(tmp_path):
     rows = results.long.filter((pl.col("unit") == "H") & (pl.col("node") == "rd"))
     assert rows["raw"][0] == pytest.approx(4.0)
     assert rows["coverage"][0] == pytest.approx(0.5)
+
+
+def test_a_group_is_not_filled_with_its_members_mean(tmp_path):
+    # B has no robots, so H (a sum) has none; the units' mean is no region's
+    # total: H stays missing, while B itself is imputed.
+    (tmp_path / "p.csv").write_text(DATA)
+    (tmp_path / "t.aix").write_text(
+        "index t {\n  years 2023\n  units { A B }\n"
+        "  group H { members A B rollup sum }\n"
+        '  source p { file "p.csv" year column "year" }\n'
+        "  impute mean\n"
+        '  indicator robots { from p "robots" anchors worst 0 best 20 }\n}\n'
+    )
+    results = aiindex_dsl.load(str(tmp_path / "t.aix")).run()
+    robots = results.long.filter(pl.col("node") == "robots")
+    found = dict(zip(robots["unit"], robots["imputed_value"], strict=True))
+    assert found == {"A": 10.0, "B": 10.0, "H": None}

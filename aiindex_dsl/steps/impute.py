@@ -5,7 +5,9 @@ Methods, per indicator in the ``impute`` column:
 - ``none``: leave the value missing (aggregation renormalizes around it);
 - ``mean`` / ``median``: of the indicator over the units of that year, or,
   with ``impute mean by "COLUMN"``, over the units sharing that column's value
-  (groups, whose values are their members', are not among them);
+  (groups, whose values are their members', are not among them, and are not
+  filled so: a region's total is not a province's mean; nor are unranked
+  units);
 - ``locf``: the unit's last observed value of an earlier year;
 - ``interpolate``: linear between the unit's observed years (then ``locf`` at
   the end of the series).
@@ -36,8 +38,8 @@ def impute(
     peers = of_units(value, groups)
     group = ["node", "year", "impute_group"]
     fills = {
-        "mean": exact_mean(peers, units).over(group),
-        "median": peers.median().over(group),
+        "mean": of_units(exact_mean(peers, units).over(group), groups),
+        "median": of_units(peers.median().over(group), groups),
         "locf": value.forward_fill().over(BY_UNIT, order_by="year"),
         "interpolate": value.interpolate()
         .forward_fill()
