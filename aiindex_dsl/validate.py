@@ -774,7 +774,7 @@ def _check_values(
         raise AixError(problems)
     found = present["unit"].unique()
     in_years = present.filter(_scope(index, pl.col("own")))["unit"].unique()
-    _warn_units(index, found, [source for source, _, _ in sources], units)
+    _warn_units(index, found, [s for s, _, _ in sources], units, _imputations(resolved))
     _warn_units_out_of_years(index, found, in_years)
     if _reads_undated(index, sources):
         undated = present.filter(pl.col("own").is_null())["year"].unique()
@@ -1105,10 +1105,13 @@ def _present(index: Index, values: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _warn_units(index: Index, found, sources: list[Source], units) -> None:
+def _warn_units(
+    index: Index, found, sources: list[Source], units, imputations: set[str]
+) -> None:
     """Warn of each unit scored (``units``: those listed and those read with
     ``units from``) that has no value in any file; groups take theirs from
-    their members."""
+    their members. Said too: which of its scores imputation from the other
+    units gives (``imputations``: those of the indicators)."""
     known = set(found.to_list()) | {g.code for g in index.groups}
     absent = [c for c in dict.fromkeys(units) if c not in known]
     if not absent:
@@ -1116,13 +1119,26 @@ def _warn_units(index: Index, found, sources: list[Source], units) -> None:
     others = sorted(_codes_in(sources) - set(units))
     spans = {u.code: u.span for u in index.units}
     read = index.units_from.span if index.units_from is not None else None
+    apart = set(index.unranked_codes())
+    filled = imputations & {"mean", "median"}
     for code in absent:
         hints = did_you_mean(code, others)
         hint = f" ({hints[0]})" if hints else ""
+        if not filled or code in apart:
+            outcome = "all its scores will be missing"
+        elif filled == imputations:
+            outcome = (
+                f"its values will be imputed from the other units' ({_listed(filled)})"
+            )
+        else:
+            outcome = (
+                "only the indicators imputed from the other units "
+                f"({_listed(filled)}) will have scores"
+            )
         warn(
             "W401",
             f"{spans.get(code) or read or index.path}: unit `{code}` has no value "
-            f"in any data file; all its scores will be missing{hint}",
+            f"in any data file; {outcome}{hint}",
         )
 
 

@@ -422,3 +422,23 @@ def test_a_year_without_data_is_warned_of_with_what_imputation_fills(
     assert any(warned in str(w.message) for w in caught)
     scored = results.long.filter(pl.col("node") == "t", pl.col("year") == 2022)
     assert scored["score"].is_not_null().all() == bool(impute)
+
+
+def test_a_unit_without_values_that_imputation_fills_is_not_said_to_be_missing(
+    scratch,
+):
+    data = "code,x,y\nA,1.5,2\nB,3,4\nC,,\n"
+    units = 'units from d code "code"'
+    with pytest.warns(AixWarning) as caught:
+        run(
+            scratch,
+            {"d.csv": data},
+            "d.csv",
+            source='unit column "code"  ',
+            units=units + "\n  impute mean",
+        )
+    (message,) = [str(w.message) for w in caught if "unit `C`" in str(w.message)]
+    assert message.endswith(
+        "unit `C` has no value in any data file; its values will be imputed "
+        "from the other units' (`impute mean`)"
+    )
