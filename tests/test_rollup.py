@@ -421,3 +421,18 @@ def test_a_group_is_not_filled_with_its_members_mean(tmp_path):
     robots = results.long.filter(pl.col("node") == "robots")
     found = dict(zip(robots["unit"], robots["imputed_value"], strict=True))
     assert found == {"A": 10.0, "B": 10.0, "H": None}
+
+
+def test_the_appendix_says_how_groups_roll_up(tmp_path):
+    from aiindex_dsl.render.docs import appendix
+
+    (tmp_path / "p.csv").write_text(DATA)
+    groups = "group H { members A B rollup weighted_mean by gdp }"
+    summed = index(tmp_path, "A B", groups, 'variable gdp from p "gdp"')
+    meaned = index(tmp_path, "A B", groups, 'variable gdp from p "gdp" rollup mean')
+    text = appendix(summed, "md")
+    assert "weighted by gdp, which is itself summed" in text
+    assert "only covers the group in part" in text
+    text = appendix(meaned, "md")
+    assert "weighted by gdp |" in text
+    assert "a group's value of gdp is the mean of its members' values." in text

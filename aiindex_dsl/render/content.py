@@ -400,7 +400,9 @@ def _group(index: Index, group) -> dict:
     names = {u.code: u.name or u.code for u in index.units}
     rollup = ROLLUPS[group.rollup]
     if group.by is not None:
-        rollup += f" {group.by}, which is itself summed"
+        own = next((v.rollup for v in index.variables if v.id == group.by), None)
+        summed = own is None or own.value == "sum"
+        rollup += f" {group.by}" + (", which is itself summed" if summed else "")
     return {
         "code": group.code,
         "name": group.name or group.code,
