@@ -289,6 +289,35 @@ def test_below_minimum_coverage_a_unit_is_unscored_and_unranked(scratch):
     assert top["rank"].to_list() == [1, None]
 
 
+def test_a_child_left_unscored_backs_nothing_above_it(scratch):
+    # d1 needs all its data; U1 lacks half, so d1 has no score for U1 and the
+    # composite stands on d2 alone: U1's composite is covered only by d2.
+    text = """
+index t "Test" {
+  years 2020
+  units { U0 U1 }
+  source d { file "data.csv" }
+  normalize none
+  dimension d1 { coverage 100%
+    indicator a { from d "a" }
+    indicator b { from d "b" }
+  }
+  dimension d2 { indicator c { from d "c" } }
+}
+"""
+    data = csv({"a": [1.0, 1.0], "b": [1.0, None], "c": [1.0, None]})
+    results = scratch.run(text, {"data.csv": data})
+    rows = results.long.filter(pl.col("unit") == "U1")
+    coverage = dict(zip(rows["node"], rows["coverage"], strict=True))
+    score = dict(zip(rows["node"], rows["score"], strict=True))
+    assert (score["d1"], coverage["d1"]) == (None, 0.5)
+    assert (score["t"], coverage["t"]) == (None, 0.0)
+    data = csv({"a": [1.0, 1.0], "b": [1.0, None], "c": [1.0, 2.0]})
+    rows = scratch.run(text, {"data.csv": data}).long.filter(pl.col("unit") == "U1")
+    coverage = dict(zip(rows["node"], rows["coverage"], strict=True))
+    assert coverage["t"] == 0.5  # d2's half; d1's data backs nothing
+
+
 def test_points_are_effective_share_times_score(scratch):
     text = definition(tree_of(2, "arithmetic", [3.0, 1.0]), 1)
     results = scratch.run(text, {"data.csv": csv({"x0": [80.0], "x1": [40.0]})})

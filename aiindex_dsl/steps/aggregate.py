@@ -128,7 +128,11 @@ def _sums(parts: list[pl.LazyFrame], methods, key, split, bounds, most) -> pl.La
     summed = {
         "present": pl.when(present).then(weight).otherwise(0.0),
         **{m: pl.when(present).then(terms[m]).otherwise(0.0) for m in used},
-        "covered": weight * pl.col("coverage").fill_null(0.0),
+        # Only the children with a score: the data of a child left unscored
+        # (below its own minimum coverage) backs nothing above it.
+        "covered": pl.when(present)
+        .then(weight * pl.col("coverage").fill_null(0.0))
+        .otherwise(0.0),
     }
     exact = {name: ExactSum.of(bounds[name], most) for name in summed}
     rows = children.select(
