@@ -7,6 +7,7 @@ lists them in the order their findings are reported.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 
@@ -52,8 +53,24 @@ def check(index: Index) -> Index:
     with collector_paused():
         problems = [problem for rule in CHECKS for problem in rule(index)]
     if problems:
+        problems = [_after_removal(index, problem) for problem in problems]
         raise AixError(sorted(problems, key=_place))
     return index
+
+
+def _after_removal(index: Index, problem: Diagnostic) -> Diagnostic:
+    """A problem in a parent that names what the child removes, with a hint
+    at the ``remove`` that causes it (the parent itself is not at fault)."""
+    for removal in index.removals:
+        named = f"`{removal.id}`" in problem.message
+        elsewhere = problem.span is None or problem.span.file != removal.span.file
+        if named and elsewhere and removal.span is not None:
+            hint = (
+                f"{removal.span} removes {removal.what} `{removal.id}`: keep it, "
+                "or remove or declare anew what names it"
+            )
+            return dataclasses.replace(problem, hints=(hint, *problem.hints))
+    return problem
 
 
 def _place(problem) -> tuple:

@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 
+from aiindex_dsl.checks import check
 from aiindex_dsl.compose import load_file
 from aiindex_dsl.diagnostics import AixError
 
@@ -138,6 +139,15 @@ def test_expectations_about_what_is_removed_and_declared_anew_are_dropped(tmp_pa
         '  remove dimension a\n  dimension a "A anew" { indicator z { from s "z" } }',
     )
     assert [(e.node, e.unit) for e in index.expectations] == [("b", "US")]
+
+
+def test_a_problem_a_removal_makes_in_the_parent_points_at_the_removal(tmp_path):
+    with pytest.raises(AixError) as caught:
+        check(child(tmp_path, "  remove unit CN"))
+    (problem,) = [p for p in caught.value.diagnostics if p.code == "E215"]
+    assert problem.code == "E215"
+    assert problem.span.file.endswith("parent.aix")
+    assert "child.aix:2:3 removes unit `CN`: keep it" in problem.hints[0]
 
 
 def test_removing_what_the_parent_lacks_is_an_error(tmp_path):
