@@ -732,6 +732,34 @@ def tree_shape(index: Index) -> Iterator[Diagnostic]:
         )
     for node in index.nodes():
         yield from _node_shape(node)
+        if not node.children:
+            yield from _parent_settings(node)
+
+
+# Settings of how a node combines its children, by their statement.
+PARENT_SETTINGS = {
+    "aggregate": "aggregate",
+    "weights": "weights",
+    "coverage": "coverage",
+}
+
+
+def _parent_settings(leaf: Node) -> Iterator[Diagnostic]:
+    """Settings that say how a node combines its children, written on a node
+    without children: they would do nothing."""
+    for field, statement in PARENT_SETTINGS.items():
+        written = getattr(leaf, field)
+        if written is not None:
+            yield Diagnostic(
+                "E258",
+                f"`{statement}` on `{leaf.id}`, which has no children, does "
+                "nothing: it says how a node combines its children",
+                written.span,
+                (
+                    f"write it on the dimension above `{leaf.id}`, or on the "
+                    "index, where it holds for every node below",
+                ),
+            )
 
 
 def _node_shape(node: Node) -> Iterator[Diagnostic]:
