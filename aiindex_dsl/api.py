@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from .compile import compile_index, plan
 from .compose import load_file
 from .ir import Index
 from .results import Results
-from .steps.aggregate import check_defined
+from .steps.aggregate import check_defined, warn_zero_means
 from .validate import warn_without_spread
 
 
@@ -44,7 +45,9 @@ class Definition:
         return found
 
     def plan(self) -> pl.LazyFrame:
-        """The whole computation as one Polars LazyFrame (nothing is read yet)."""
+        """The whole computation as one Polars LazyFrame. The data files are
+        read and checked first (the plan starts from their values, in
+        memory); the scores are computed only when it is collected."""
         return plan(self.ir)
 
     def run(self) -> Results:
@@ -56,6 +59,7 @@ class Definition:
             flat = compiled.without_spread().collect(engine=engine)
             warn_without_spread(self.ir, flat)
         check_defined(parents, self.ir, compiled.means)
+        warn_zero_means(parents, self.ir, compiled.means)
         parent_rows = parents.lazy()
         return Results(
             self.ir,
@@ -66,6 +70,8 @@ class Definition:
         )
 
 
-def load(path: str) -> Definition:
+def load(path: str | os.PathLike) -> Definition:
     """Parse, compose and check a ``.aix`` file; raise every problem found."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"load takes the path of a .aix file, not {path!r}")
     return Definition(check(load_file(str(path))))

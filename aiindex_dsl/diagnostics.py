@@ -64,7 +64,14 @@ class AixError(Exception):
 
     def __init__(self, diagnostics: Iterable[Diagnostic]):
         self.diagnostics = tuple(diagnostics)
-        super().__init__("; ".join(d.message for d in self.diagnostics))
+        super().__init__("; ".join(_located(d) for d in self.diagnostics))
+
+
+def _located(diagnostic: Diagnostic) -> str:
+    """``file:line:col: [CODE] message``, as a traceback shows an error."""
+    where = diagnostic.where()
+    text = f"[{diagnostic.code}] {diagnostic.message}"
+    return f"{where}: {text}" if where else text
 
 
 class AixWarning(UserWarning):

@@ -9,7 +9,26 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 
 import polars as pl
 
+from .diagnostics import did_you_mean
 from .ir import Expectation, Index
+
+# The columns of the long table a wide view can spread: one value per row.
+VALUES = (
+    "score",
+    "points",
+    "rank",
+    "coverage",
+    "weight",
+    "effective_weight",
+    "share",
+    "effective_share",
+    "raw",
+    "imputed_value",
+    "treated_value",
+    "imputed",
+    "clipped",
+    "treated",
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +50,20 @@ class Outcome:
         return round_half_up(self.actual, e.decimals) == round_half_up(
             e.value, e.decimals
         )
+
+
+def _require(what: str, given, known) -> None:
+    """Refuse a ``what`` the results do not have, naming those they have."""
+    known = list(known)
+    if given in known:
+        return
+    shown = [str(k) for k in known if k is not None]
+    close = did_you_mean(str(given), shown) if what != "year" else ()
+    hints = close or (
+        f"the {what}s are: {', '.join(shown[:12])}"
+        + (", ..." if len(shown) > 12 else ""),
+    )
+    raise ValueError(f"the results have no {what} {given!r}: {hints[0]}")
 
 
 def round_half_up(value: float, decimals: int) -> float:
@@ -104,9 +137,10 @@ class Results:
             self._node_text = self.node_rows(None)
         return self._node_text
 
-    def node_rows(self, ids: list[str] | None) -> pl.DataFrame:
+    def node_rows(self, ids: list[str] | str | None) -> pl.DataFrame:
         """The rows of the aggregated nodes ``ids`` (all when None), in the
         order of ``long`` (computing only those)."""
+        ids = [ids] if isinstance(ids, str) else ids
         if self._long is not None or self._node_text is not None:
             rows = self.nodes
             return rows if ids is None else rows.filter(pl.col("node").is_in(ids))
@@ -120,8 +154,9 @@ class Results:
             return self._long.lazy()
         return self._every()
 
-    def leaf_rows(self, ids: list[str]) -> pl.DataFrame:
+    def leaf_rows(self, ids: list[str] | str) -> pl.DataFrame:
         """The rows of the leaves ``ids`` (computing only those)."""
+        ids = [ids] if isinstance(ids, str) else ids
         if self._long is not None:
             return self._long.filter(pl.col("node").is_in(ids))
         from .compile import as_text
@@ -143,7 +178,8 @@ class Results:
         return both.sort("year", "order", "unit")
 
     def for_year(self, year: int) -> Results:
-        """The results of one year only."""
+        """The results of one year only (one of :meth:`years`)."""
+        self._require_year(year)
         match = pl.col("year") == year
         if self._long is not None:
             return Results(self.index, self._long.filter(match))
@@ -182,7 +218,9 @@ class Results:
         )
 
     def wide(self, value: str = "score") -> pl.DataFrame:
-        """One row per unit and year, one column per node (``value`` of each)."""
+        """One row per unit and year, one column per node (``value`` of each,
+        one of :data:`VALUES`)."""
+        _require("value", value, VALUES)
         order = (
             self.long.select("node", "order").unique().sort("order")["node"].to_list()
         )
@@ -198,8 +236,21 @@ class Results:
     def value(
         self, node: str, unit: str, year: int | None = None, points: bool = False
     ):
-        """One score (or points), or None when the run has none."""
+        """One score (or points), or None when the run has none. A node, unit
+        or year the index does not have raises :class:`ValueError`."""
         node = self.index.root.id if node == "composite" else node
+        nodes = [n.id for n in self.index.root.walk()]
+        _require("node", node, ["composite", *nodes])
+        if year is not None:
+            self._require_year(year)
+        found = self._value(node, unit, year, points)
+        if found is None:
+            units = self.composite()["unit"].unique(maintain_order=True).to_list()
+            _require("unit", unit, units)
+        return found
+
+    def _value(self, node: str, unit: str, year, points: bool):
+        """:meth:`value` of a node of the tree, without checking its arguments."""
         source = (self.leaf_rows if node in self._leaves else self.node_rows)([node])
         rows = source.filter((pl.col("node") == node) & (pl.col("unit") == unit))
         if year is not None:
@@ -210,6 +261,12 @@ class Results:
             return None
         return rows["points" if points else "score"][0]
 
+    def _require_year(self, year) -> None:
+        """Refuse a year the results do not have (or that is not a year)."""
+        if year is not None and not isinstance(year, int):
+            raise TypeError(f"a year is a whole number, as 2024, not {year!r}")
+        _require("year", year, self.years())
+
     def expectations(self) -> list[Outcome]:
         """Every ``expect`` line of the definition with the value this run gives."""
         scored = [y for y in self.years() if y is not None]
@@ -217,7 +274,12 @@ class Results:
         return [
             Outcome(
                 e,
-                self.value(e.node, e.unit, e.year or last, e.points),
+                self._value(
+                    self.index.root.id if e.node == "composite" else e.node,
+                    e.unit,
+                    e.year or last,
+                    e.points,
+                ),
                 e.year or last,
             )
             for e in self.index.expectations

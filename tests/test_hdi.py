@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 import aiindex_dsl
-from aiindex_dsl.diagnostics import AixError
+from aiindex_dsl.diagnostics import AixError, AixWarning
 from aiindex_dsl.paths import ALLOW_OUTSIDE
 from aiindex_dsl.results import round_half_up
 
@@ -126,6 +126,14 @@ def test_units_lacking_an_input_have_no_hdi():
     ]
     rwanda_1994 = extra.filter(pl.col("year") == 1994)["score"][0]
     assert rwanda_1994 == 0  # life expectancy 14.1 years, below the goalpost
+
+
+def test_a_geometric_mean_put_at_0_by_one_child_is_warned_of():
+    with pytest.warns(AixWarning) as caught:
+        aiindex_dsl.load(ROOT / "indices" / "hdi.aix").run()
+    (message,) = [str(w.message) for w in caught if w.message.code == "W407"]
+    assert "`health` of RWA in 1994" in message
+    assert "one child scored 0 puts its parent at 0" in message
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 import polars as pl
 
-from ..diagnostics import AixError, Diagnostic
+from ..diagnostics import AixError, Diagnostic, warn
 from ..ir import Index
 from . import ExactSum
 
@@ -352,3 +352,41 @@ def check_defined(
         span = index.node(node).span if index.node(node) is not None else None
         problems.append(Diagnostic("E520", message, span, hints))
     raise AixError(problems)
+
+
+def warn_zero_means(
+    rows: pl.DataFrame, index: Index, means: Callable[[], dict[str, str]]
+) -> None:
+    """Warn of the parents a geometric or harmonic mean puts at 0: one child
+    scored 0 (at the bottom of the scale, or below a clipped anchor) does so
+    whatever the other children score, which is the method's intent but
+    deserves a look (UNDP publishes no HDI for such a year).
+
+    ``rows`` are the parents' rows; ``means()``: each parent's aggregation."""
+    kinds = {node: mean for node, mean in means().items() if mean != "arithmetic"}
+    if not kinds:
+        return
+    zero = rows.filter(
+        pl.col("node").cast(pl.String).is_in(list(kinds)) & (pl.col("score") == 0)
+    )
+    # Named where it starts: not the parents it puts at 0 in turn.
+    above = zero.select("unit", "year", pl.col("parent").alias("node"))
+    zero = zero.join(above, on=["unit", "year", "node"], how="anti", nulls_equal=True)
+    if zero.height == 0:
+        return
+    zero = zero.sort("node", "year", "unit")
+    cells = [
+        f"`{node}` of {unit}" + (f" in {year}" if year is not None else "")
+        for node, unit, year in zero.select(
+            pl.col("node", "unit").cast(pl.String), "year"
+        )
+        .head(LISTED)
+        .iter_rows()
+    ]
+    more = f" and {zero.height - LISTED} more" if zero.height > LISTED else ""
+    warn(
+        "W407",
+        f"{index.path}: {', '.join(cells)}{more} scored 0: under a geometric or "
+        "harmonic mean, one child scored 0 puts its parent at 0 whatever the "
+        "other children score",
+    )
