@@ -207,9 +207,21 @@ def _catalogue_problems(file: str, error: AixError) -> list:
 def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -> None:
     """Compute every score of FILE, print a summary and check its expectations."""
     from .api import load
-    from .render.files import refuse_inputs, write_tables
+    from .render.files import refuse_formats, refuse_inputs, write_tables
     from .render.table import outcomes, summary
 
+    refuse_formats(list(outputs))
+    if wide and not outputs:
+        raise AixError(
+            [
+                Diagnostic(
+                    "E506",
+                    "--wide shapes the files -o writes, and none is named",
+                    None,
+                    ("add `-o results.csv`, or leave out --wide",),
+                )
+            ]
+        )
     definition = load(file)
     refuse_inputs(list(outputs), definition.inputs())
     results = definition.run()

@@ -205,3 +205,14 @@ def test_a_run_in_json_that_succeeds_prints_its_warnings_as_json(
     document = json.loads(outcome.stdout)
     assert [d["code"] for d in document["diagnostics"]] == ["W405"]
     assert "warning" not in outcome.stderr  # shown once, in the document
+
+
+def test_run_refuses_an_output_it_cannot_write_before_computing(cli, root, monkeypatch):
+    monkeypatch.chdir(root)
+    outcome = cli.invoke(main, ["run", "indices/us_china.aix", "-o", "r.xlsx"])
+    assert outcome.exit_code == 1
+    assert "E501" in outcome.stderr
+    assert "Composite" not in outcome.output  # no table: nothing was computed
+    outcome = cli.invoke(main, ["run", "indices/us_china.aix", "--wide"])
+    assert outcome.exit_code == 1
+    assert "E506" in outcome.stderr

@@ -85,20 +85,27 @@ def write_atomically(path: str, write: Callable[[str], None]) -> None:
             os.unlink(temporary)
 
 
-def _writer(frame: pl.DataFrame | pl.LazyFrame, path: str) -> Callable[[str], None]:
-    suffix = Path(path).suffix.lower()
-    if suffix not in WRITERS:
-        raise AixError(
-            [
-                Diagnostic(
-                    "E501",
-                    f"cannot tell the format of {path}",
-                    None,
-                    (f"end the file name with one of: {', '.join(WRITERS)}",),
-                    location=path,
-                )
-            ]
+def refuse_formats(paths: list[str]) -> None:
+    """Refuse an output whose extension names no format aix writes, before
+    anything is computed."""
+    problems = [
+        Diagnostic(
+            "E501",
+            f"cannot tell the format of {path}",
+            None,
+            (f"end the file name with one of: {', '.join(WRITERS)}",),
+            location=path,
         )
+        for path in paths
+        if Path(path).suffix.lower() not in WRITERS
+    ]
+    if problems:
+        raise AixError(problems)
+
+
+def _writer(frame: pl.DataFrame | pl.LazyFrame, path: str) -> Callable[[str], None]:
+    refuse_formats([path])
+    suffix = Path(path).suffix.lower()
     if isinstance(frame, pl.LazyFrame) and suffix in SINKS:
         return lambda temporary: SINKS[suffix](frame, temporary)
     if isinstance(frame, pl.LazyFrame):
