@@ -80,7 +80,10 @@ def test_every_unit_has_its_composite_and_dimension_scores(rendered):
         row = _block(pages["html"], f'<tr id="result-{unit}">')
         composite = results.value("composite", unit, year)
         extra = extra_decimals(index)
-        assert f"<strong>{_shown(composite, 2 + extra)}</strong>" in row
+        # Shown as ranked: to the decimals ranks are taken at, if they say.
+        decimals = index.ranking.decimals
+        decimals = 2 + extra if decimals is None else decimals
+        assert f"<strong>{_shown(composite, decimals)}</strong>" in row
         for dimension in index.root.children:
             score = results.value(dimension.id, unit, year)
             points = results.value(dimension.id, unit, year, points=True)

@@ -334,6 +334,10 @@ def method_section(
         ),
         "aggregations": _grouped(parents, lambda r: r.aggregate, formulas.aggregation),
         "points": forms(formulas.points()),
+        # Points add up to the parent's score only under arithmetic means.
+        "not_additive": sorted(
+            {r.aggregate for r in parents} - {"arithmetic"}, key=str
+        ),
         "negative": [r.id for r in leaves if _lower_is_better(r)],
         "published": [n.id for n in index.nodes() if n.score_from is not None],
         "imputation": _rules(leaves, lambda r: _impute_text(r)),
@@ -565,7 +569,11 @@ def _coverage_cell(rows: pl.DataFrame, dimension: Node) -> dict:
 
 
 def unit_order(rows: pl.DataFrame) -> list[tuple[str, str]]:
-    composite = rows.filter(pl.col("depth") == 0).sort("rank", "unit", nulls_last=True)
+    """The units by rank; those without one (groups, unranked units) after,
+    by composite score, then those without a score."""
+    composite = rows.filter(pl.col("depth") == 0).sort(
+        ["rank", "score", "unit"], descending=[False, True, False], nulls_last=True
+    )
     return list(zip(composite["unit"], composite["name"], strict=True))
 
 

@@ -81,7 +81,7 @@ def render(
         sections["css"] = Markup(_pygments_css())
     if fmt == "tex":
         sections["preamble"] = Raw(LatexFormatter().get_style_defs())
-    env = _environment(fmt, content.extra_decimals(index))
+    env = _environment(fmt, content.extra_decimals(index), index.ranking.decimals)
     return env.get_template(f"appendix.{fmt}").render(**sections)
 
 
@@ -161,7 +161,12 @@ def _pygments_css() -> str:
 # ---- the templates -------------------------------------------------------------
 
 
-def _environment(fmt: str, extra: int = 0) -> jinja2.Environment:
+def _environment(
+    fmt: str, extra: int = 0, ranked: int | None = None
+) -> jinja2.Environment:
+    """The templates' environment: ``extra`` decimals for a narrow scale;
+    ``ranked``, the decimals ranks are taken at, which scores are shown with
+    by default (so that tied ranks show tied scores)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     if fmt == "html":
@@ -188,7 +193,12 @@ def _environment(fmt: str, extra: int = 0) -> jinja2.Environment:
             **options,
         )
     env.filters.update(
-        score=lambda value, decimals=2: format_score(value, decimals + extra),
+        score=lambda value, decimals=None: format_score(
+            value,
+            ranked
+            if decimals is None and ranked is not None
+            else (2 if decimals is None else decimals) + extra,
+        ),
         raw=format_raw,
         rank=format_rank,
         share=content.percent,
