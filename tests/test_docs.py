@@ -434,6 +434,19 @@ def test_an_extension_lists_what_it_changes(tmp_path, monkeypatch):
     assert "weight of pg: 10% → 15%" in markdown
 
 
+def test_a_weight_changed_as_written_or_in_effect_is_listed():
+    definition = aiindex_dsl.load(str(ROOT / "indices" / "eu_extension.aix"))
+    markdown = docs.appendix(definition, "md", DATE)
+    assert (
+        "- weight of top500_supercomputers: equal → 50% (effective 5%, unchanged)"
+        in (markdown)
+    )
+    assert (
+        "- effective weight of government_ai_readiness_index: 5% → 10% "
+        "(written equal as before: its siblings changed)" in markdown
+    )
+
+
 def test_a_normalization_changed_for_the_whole_index_is_listed_once():
     """asem_panel normalizes over all years: one line for the index, not one
     for each of its 49 indicators."""

@@ -193,17 +193,35 @@ def _weights(parent: Index, child: Index) -> list[dict]:
         parent_node = parent.node(node.id)
         if before is None or parent_node is None:
             continue
-        if abs(before.effective_weight - after.effective_weight) > 1e-12:
-            rows.append(
-                {
-                    "id": node.id,
-                    "written_before": written_weight(parent_node),
-                    "written_after": written_weight(node),
-                    "effective_before": percent(before.effective_weight),
-                    "effective_after": percent(after.effective_weight),
-                }
-            )
+        written = (written_weight(parent_node), written_weight(node))
+        effective = (percent(before.effective_weight), percent(after.effective_weight))
+        moved = abs(before.effective_weight - after.effective_weight) > 1e-12
+        if not moved and written[0] == written[1]:
+            continue
+        rows.append(
+            {
+                "id": node.id,
+                "written_before": written[0],
+                "written_after": written[1],
+                "effective_before": effective[0],
+                "effective_after": effective[1],
+                "text": _weight_change(node.id, written, effective, moved),
+            }
+        )
     return rows
+
+
+def _weight_change(node_id: str, written, effective, moved: bool) -> str:
+    """A weight's change in words: as written, in effect, or both."""
+    if written[0] == written[1]:
+        return (
+            f"effective weight of {node_id}: {effective[0]} → {effective[1]} "
+            f"(written {written[0]} as before: its siblings changed)"
+        )
+    change = f"weight of {node_id}: {written[0]} → {written[1]}"
+    if not moved:
+        return f"{change} (effective {effective[0]}, unchanged)"
+    return f"{change} (effective {effective[0]} → {effective[1]})"
 
 
 def _anchors(parent: Index, child: Index) -> list[dict]:
