@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
+import sys
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -88,12 +90,38 @@ class AixWarning(UserWarning):
     def as_diagnostic(self) -> Diagnostic:
         """The warning as a record of severity ``warning``, for JSON output."""
         where, _, what = str(self).partition(": ")
-        return Diagnostic(self.code, what, severity="warning", location=where)
+        at = POSITION.fullmatch(where)
+        if at is None:
+            return Diagnostic(self.code, what, severity="warning", location=where)
+        line, column = int(at["line"]), int(at["column"])
+        span = Span(
+            file=at["file"], line=line, column=column, end_line=line, end_column=column
+        )
+        return Diagnostic(self.code, what, span, severity="warning", location=where)
+
+
+# A warning's place in a .aix file, as its text starts: ``file:line:col``.
+POSITION = re.compile(r"(?P<file>.+):(?P<line>\d+):(?P<column>\d+)")
 
 
 def warn(code: str, message: str) -> None:
-    """Give an :class:`AixWarning`; ``message`` starts with where it applies."""
-    warnings.warn(AixWarning(message, code), stacklevel=3)
+    """Give an :class:`AixWarning`; ``message`` starts with where it applies.
+    Python shows it at the first line outside aix that led to it (the user's
+    call of ``run``), not inside the package."""
+    warnings.warn(AixWarning(message, code), stacklevel=_outside_level())
+
+
+def _outside_level() -> int:
+    """The ``stacklevel`` of the nearest caller outside this package, as seen
+    from :func:`warn`'s call of ``warnings.warn``."""
+    package = __name__.rpartition(".")[0]
+    frame, level = sys._getframe(2), 2
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
+        if module != package and not module.startswith(package + "."):
+            break
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def problem(code: str, message: str, span: Span | None = None, *hints: str) -> AixError:

@@ -49,3 +49,13 @@ def test_a_year_or_a_view_the_results_lack_is_refused(results):
 def test_one_node_may_be_named_without_a_list(results):
     assert results.node_rows("rd").equals(results.node_rows(["rd"]))
     assert results.leaf_rows("gerd_pct_gdp").height == 2
+
+
+def test_a_warning_points_at_the_callers_line_not_inside_aix():
+    definition = aiindex_dsl.load(ROOT / "indices" / "us_china.aix")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        definition.run()
+    clipped = [w for w in caught if "clipped to the scale" in str(w.message)]
+    assert len(clipped) == 1
+    assert clipped[0].filename == __file__

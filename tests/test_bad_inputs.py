@@ -274,6 +274,20 @@ def test_problems_as_json_carry_code_span_and_hints(cli, monkeypatch):
     assert record["hints"] == ["write the number without separators, as 1234"]
 
 
+def test_a_warning_at_a_line_carries_its_span_in_json(cli, monkeypatch):
+    import json
+
+    monkeypatch.chdir(ROOT)
+    path = "tests/bad_inputs/data_unit_without_data.aix"
+    result = cli.invoke(main, ["check", path, "--format", "json"])
+    assert result.exit_code == 0
+    [record] = json.loads(result.stdout)["diagnostics"]
+    assert (record["code"], record["severity"]) == ("W401", "warning")
+    assert record["location"] == f"{path}:5:11"
+    assert (record["span"]["file"], record["span"]["line"]) == (path, 5)
+    assert record["span"]["column"] == 11
+
+
 def test_a_path_with_a_null_character_is_refused(tmp_path, monkeypatch):
     from aiindex_dsl.api import load
 
