@@ -36,7 +36,7 @@ from . import data, paths
 from .build import Catalogue, collector_paused
 from .checks import duplicate_ids
 from .diagnostics import AixError, Diagnostic, did_you_mean
-from .ir import Expectation, Index, Node, Span
+from .ir import Expectation, Index, Node, Span, Unit
 from .syntax import parse, read_source
 
 MAX_DEPTH = 16
@@ -296,7 +296,7 @@ def extend(parent: Index, child: Index) -> Index:
     removed = {(r.what, r.id) for r in child.removals}
     update = {field: getattr(parent, field) for field in HEADER_FIELDS}
     update.update(_given(child, HEADER_FIELDS))
-    update["units_from"] = child.units_from or parent.units_from
+    update["units_from"] = _units_read(parent, child)
     for field, key in KEYED_LISTS.items():
         kind = field[:-1]
         update[field] = _merge_keyed(
@@ -317,6 +317,24 @@ def extend(parent: Index, child: Index) -> Index:
     if problems:
         raise AixError(problems)
     return child.model_copy(update=update)
+
+
+def _units_read(parent: Index, child: Index):
+    """The child's ``units from``, else the parent's; the units the child
+    removes that the parent reads rather than lists are left out of it
+    (whether the file holds them is known only when it is read)."""
+    spec = child.units_from or parent.units_from
+    if spec is None or parent.units_from is None:
+        return spec
+    listed = {u.code for u in parent.units}
+    removed = [
+        Unit(code=r.id, span=r.span)
+        for r in child.removals
+        if r.what == "unit" and r.id not in listed
+    ]
+    if not removed:
+        return spec
+    return spec.model_copy(update={"removed": (*spec.removed, *removed)})
 
 
 def _given(model, fields) -> dict:
@@ -458,7 +476,9 @@ def _check_removals(parent: Index, child: Index, problems: list[Diagnostic]) -> 
         "variable": [v.id for v in parent.variables],
     }
     for removal in child.removals:
-        if removal.id not in known[removal.what]:
+        # A unit the parent reads from a file is looked for when it is read.
+        read = removal.what == "unit" and parent.units_from is not None
+        if removal.id not in known[removal.what] and not read:
             problems.append(
                 Diagnostic(
                     "E306",

@@ -85,12 +85,15 @@ class Ranking(Model):
 
 
 class UnitsFrom(Model):
-    """Units read from a source: one unit per distinct value of a column."""
+    """Units read from a source: one unit per distinct value of a column,
+    but those ``removed`` (by a ``remove unit`` of a definition extending the
+    one that reads them)."""
 
     source: str
     code_column: str
     name_column: str | None = None
     span: Span | None = None
+    removed: tuple[Unit, ...] = ()
 
 
 class Group(Model):

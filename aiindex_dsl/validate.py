@@ -112,7 +112,29 @@ def read_units(index: Index) -> pl.DataFrame | None:
     empty = table.filter(pl.col("unit").is_null() | (pl.col("unit") == ""))
     if empty.height:
         raise AixError(_without_code(source, spec, empty["row"].to_list()))
-    return table.drop("row")
+    return _without_removed(table.drop("row"), spec, data.path_of(source))
+
+
+def _without_removed(table: pl.DataFrame, spec, path) -> pl.DataFrame:
+    """The units read but those a ``remove unit`` drops; each of those must
+    be among them (E306)."""
+    if not spec.removed:
+        return table
+    codes = table["unit"].unique(maintain_order=True).to_list()
+    problems = [
+        Diagnostic(
+            "E306",
+            f"the parent has no unit `{unit.code}` to remove: {path} does not "
+            f"list it in column `{spec.code_column}`",
+            unit.span,
+            did_you_mean(unit.code, codes),
+        )
+        for unit in spec.removed
+        if unit.code not in codes
+    ]
+    if problems:
+        raise AixError(problems)
+    return table.filter(~pl.col("unit").is_in([u.code for u in spec.removed]))
 
 
 def _without_code(source: Source, spec, rows: list[int]) -> list[Diagnostic]:

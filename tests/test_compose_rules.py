@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 
+from aiindex_dsl import load
 from aiindex_dsl.checks import check
 from aiindex_dsl.compose import load_file
 from aiindex_dsl.diagnostics import AixError
@@ -155,6 +156,39 @@ def test_removing_what_the_parent_lacks_is_an_error(tmp_path):
         child(tmp_path, "  remove indicator gonne")
     assert caught.value.diagnostics[0].code == "E306"
     assert "`gone`" in caught.value.diagnostics[0].hints[0]
+
+
+READ_UNITS = """
+index parent "Parent" {
+  source d "Data" { file "d.csv"  unit column "code" }
+  units from d code "code"
+  normalize minmax
+  dimension one "One" {
+    indicator x "X" { from d "x" }
+  }
+  expect composite C 100
+}
+"""
+
+
+def test_a_unit_the_parent_reads_from_a_file_may_be_removed(tmp_path):
+    (tmp_path / "d.csv").write_text("code,x\nA,1\nB,3\nC,5\n", encoding="utf-8")
+    child(tmp_path, "  remove unit C", READ_UNITS)
+    results = load(tmp_path / "child.aix").run()
+    scores = dict(results.composite().select("unit", "score").iter_rows())
+    assert scores == {"A": 0.0, "B": 100.0}
+    assert load(tmp_path / "parent.aix").run().value("composite", "B") == 50.0
+
+
+def test_removing_a_unit_the_parents_file_lacks_is_an_error(tmp_path):
+    (tmp_path / "d.csv").write_text("code,x\nA,1\nB,3\nC,5\n", encoding="utf-8")
+    child(tmp_path, "  remove unit CC", READ_UNITS)
+    with pytest.raises(AixError) as caught:
+        load(tmp_path / "child.aix").run()
+    [problem] = caught.value.diagnostics
+    assert problem.code == "E306"
+    assert "does not list it in column `code`" in problem.message
+    assert (problem.span.line, problem.hints) == (2, ("did you mean `C`?",))
 
 
 def test_expectations_are_inherited_added_and_replaced_by_key(tmp_path):
