@@ -92,6 +92,21 @@ def test_every_unit_has_its_composite_and_dimension_scores(rendered):
                 assert f"{_shown(points, 1 + extra)} pts" in row
 
 
+def test_the_results_show_each_units_coverage(cli, tmp_path):
+    # A province has only R&D intensity: 1 of R&D's 5 indicators (20%), so
+    # 4% of the composite; a region lacks the other 4 R&D indicators: 84%.
+    target = tmp_path / "regions.md"
+    outcome = cli.invoke(main, ["docs", "indices/china_regions.aix", "-o", str(target)])
+    assert outcome.exit_code == 0, outcome.output
+    rows = {
+        line.split(" | ")[1]: line.split(" | ")[2:4]
+        for line in target.read_text("utf-8").splitlines()
+        if line.startswith("| – | ")
+    }
+    assert rows["Beijing (BJ)"] == ["n/a", "4%"]
+    assert rows["East China (EAST)"] == ["45.17", "84%"]
+
+
 def _shown(value, decimals: int) -> str:
     """A number as a published table shows it (half up, after rounding away
     the last bits of the float)."""
