@@ -396,6 +396,10 @@ class Index(Model):
         """The source with this id, or None."""
         return next((s for s in self.sources if s.id == source_id), None)
 
+    def variable(self, variable_id: str) -> Variable | None:
+        """The variable with this id, or None."""
+        return next((v for v in self.variables if v.id == variable_id), None)
+
 
 Unary.model_rebuild()
 Binary.model_rebuild()

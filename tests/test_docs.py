@@ -107,6 +107,19 @@ def test_the_results_show_each_units_coverage(cli, tmp_path):
     assert rows["East China (EAST)"] == ["45.17", "84%"]
 
 
+def test_a_derived_indicator_names_the_sources_of_what_it_reads(cli, tmp_path):
+    target = tmp_path / "asem.md"
+    outcome = cli.invoke(
+        main, ["docs", "examples/coinr_asem/asem.aix", "-o", str(target)]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    [row] = [
+        r for r in target.read_text("utf-8").splitlines() if r.startswith("| Bord |")
+    ]
+    assert "(derived: Bord_raw / Area)" in row
+    assert " | derived from asem | " in row
+
+
 def _shown(value, decimals: int) -> str:
     """A number as a published table shows it (half up, after rounding away
     the last bits of the float)."""

@@ -21,6 +21,7 @@ from .. import data
 from ..ir import Index, Node
 from ..resolve import Resolved
 from ..results import Results
+from ..steps.derive import references
 from . import charts, formulas
 
 FEW_UNITS = 8
@@ -226,6 +227,7 @@ def _indicator_row(index: Index, r: Resolved) -> dict:
         "source": _source_of(index, ref.source) if ref else "",
         "selector": ref.selector if ref else "",
         "derive": node.derive.text if node.derive else "",
+        "inputs": [_source_of(index, s) for s in _derived_sources(index, node)],
         "cites": [_source_of(index, s) for s in node.cites],
         "data_year": str(node.data_year) if node.data_year else "each year scored",
         "direction": _direction(r),
@@ -235,6 +237,24 @@ def _indicator_row(index: Index, r: Resolved) -> dict:
         "weight": percent(r.weight),
         "effective": percent(r.effective_weight),
     }
+
+
+def _derived_sources(index: Index, node: Node, seen=frozenset()) -> list[str]:
+    """The sources a derived indicator's values come from, through the
+    variables and indicators its expression reads, each once."""
+    if node.derive is None or node.id in seen:
+        return []
+    found: list[str] = []
+    for name in references(node.derive.expr):
+        variable = index.variable(name)
+        other = index.node(name)
+        if variable is not None:
+            found.append(variable.source)
+        elif other is not None and other.data is not None:
+            found.append(other.data.source)
+        elif other is not None:
+            found += _derived_sources(index, other, seen | {node.id})
+    return list(dict.fromkeys(found))
 
 
 def _lower_is_better(r: Resolved) -> bool:
