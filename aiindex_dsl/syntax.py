@@ -481,8 +481,55 @@ def _unexpected_token(
     shown = _shown(token)
     label = _labelled(error, using)
     message = f"unexpected {shown}: {label}" if label else f"unexpected {shown}"
+    glued = _glued(text, token, path)
+    if glued is not None:
+        return Diagnostic("E106", *glued)
     hints = _run_together(text, token) + _misspelt(token, error.expected)
     return Diagnostic("E106", message, span, hints + _expected(error.expected))
+
+
+def _glued(text: str, token, path: str) -> tuple | None:
+    """A word that starts with a keyword (``scales``, ``normalizes``) is
+    read as the keyword and the rest: the message names the whole word,
+    whether the parser stopped inside it or at the next word of the
+    statement it begins."""
+    start = token.start_pos
+    if start is None or not str(token)[:1].isalnum():
+        return None
+    line_start = text.rfind("\n", 0, start) + 1
+    inside = re.search(r"[^\W\d]\w*$", text[line_start:start])
+    if inside is not None:
+        at = line_start + inside.start()
+    else:
+        first = re.fullmatch(r"[\s{]*([^\W\d]\w*)\s+", text[line_start:start])
+        if first is None:
+            return None
+        at = line_start + first.start(1)
+    word = re.match(r"\w+", text[at:]).group()
+    keyword = max(
+        (k for k in _keywords() if word.startswith(k) and len(word) - len(k) <= 2),
+        key=len,
+        default=None,
+    )
+    if keyword is None or word in _keywords() or not word[len(keyword) :].isalpha():
+        return None
+    column = at - line_start + 1
+    line = text.count("\n", 0, at) + 1
+    return (
+        f"unexpected `{word}`",
+        _span(path, line, column, len(word)),
+        (f"did you mean `{keyword}`?",),
+    )
+
+
+@functools.cache
+def _keywords() -> frozenset[str]:
+    """The grammar's keywords (``scale``, ``normalize``, ...)."""
+    return frozenset(
+        terminal.pattern.value
+        for terminal in parser().terminals
+        if terminal.pattern.type == "str" and terminal.pattern.value.isalpha()
+    )
 
 
 # The names of methods that are one word joined by `_`.
