@@ -2,13 +2,15 @@
 
 Exit codes: 0 success; 1 a problem in the user's input (definition, data, a
 failed expectation, an unwritable output); 2 wrong usage of the command; 3 an
-internal error of aix (with the traceback under ``-v``).
+internal error of aix (with the traceback under ``-v``); 141 the reader of the
+output closed it.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import traceback
 import warnings
@@ -27,6 +29,8 @@ from .diagnostics import (
 )
 
 INTERNAL_ERROR = 3
+# 128 + SIGPIPE, as the shell reports a program a closed pipe ends.
+BROKEN_PIPE = 141
 
 
 # Tables written to a file or a pipe take the width they need (up to this),
@@ -37,7 +41,16 @@ PIPE_WIDTH = 1000
 def _console(stderr: bool = False) -> Console:
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else PIPE_WIDTH
-    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+    return _Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+
+
+class _Console(Console):
+    """Rich's console, but a closed pipe is left to :func:`guarded` (Rich
+    would exit with status 1, which means a problem in the input)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
 
 
 def guarded(command):
@@ -63,6 +76,8 @@ def guarded(command):
                     _show_warnings()
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            _reader_gone(context)
         except Exception:
             click.echo(
                 "aix: internal error; please report it with the file that caused it.",
@@ -75,6 +90,14 @@ def guarded(command):
             context.exit(INTERNAL_ERROR)
 
     return wrapper
+
+
+def _reader_gone(context) -> None:
+    """The program reading the output (``aix run ... | head``) has closed it:
+    stop quietly, with the status of a process that a broken pipe ends."""
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), sys.stdout.fileno())
+    context.exit(BROKEN_PIPE)
 
 
 # Where the command's context keeps the warnings caught, and whether they
@@ -232,6 +255,13 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
         _require_year(year, years)
         results = results.for_year(year)
         years = [year]
+    failed = [o for o in checked if not o.passed]
+    if not failed:
+        # Written before the table is printed, which a closed pipe may stop
+        # (`aix run ... -o out.csv | head`); a run that fails writes nothing.
+        # The long table is streamed to each file, not held in memory.
+        table = results.wide() if wide else results.query()
+        write_tables([(table, output) for output in outputs])
     # With JSON for the problems, stdout holds only it: the tables go to stderr.
     console = _console(stderr=format == "json")
     if len(years) > 1:
@@ -243,13 +273,8 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
         console.print(summary(results, years[-1]))
     if checked:
         console.print(outcomes(checked, results.index.path))
-    failed = [o for o in checked if not o.passed]
     if failed:
-        # A run that fails writes nothing.
         raise AixError([_failure(o) for o in failed])
-    # The long table is streamed to each file, not held in memory.
-    table = results.wide() if wide else results.query()
-    write_tables([(table, output) for output in outputs])
     for output in outputs:
         console.print(f"wrote {output}", markup=False)
     if format == "json":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import stat
 from pathlib import Path
 
 import polars as pl
@@ -407,6 +408,59 @@ def test_an_output_that_is_a_folder_replaces_no_other(cli, tmp_path):
     assert result.exit_code == 1
     assert "it is a folder" in result.stderr
     assert kept.read_text() == "earlier"
+
+
+def test_an_output_through_a_link_replaces_the_file_it_points_to(cli, tmp_path):
+    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    target, link = tmp_path / "target.csv", tmp_path / "link.csv"
+    target.write_text("earlier")
+    link.symlink_to(target.name)
+    result = cli.invoke(main, ["run", str(good), "-o", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()
+    assert target.read_text().startswith("unit,name,year,node,")
+
+
+def test_an_output_that_is_a_named_pipe_is_written_into_not_replaced(cli, tmp_path):
+    import threading
+
+    good = _index(tmp_path, "unit,year,gdp\nUS,2024,80\nCN,2024,60\n")
+    pipe = tmp_path / "out.csv"
+    os.mkfifo(pipe)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()))
+    reader.start()
+    result = cli.invoke(main, ["run", str(good), "-o", str(pipe)])
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert received[0].startswith("unit,name,year,node,")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "data.csv",
+        "index.aix",
+        "out.csv",
+    ]
+
+
+def test_a_reader_that_closes_the_pipe_ends_the_run_quietly(tmp_path):
+    """`aix run ... -o out.csv | head`: the file is written, and the run ends
+    as a closed pipe ends a program (128 + SIGPIPE), without an error."""
+    import subprocess
+    import sys
+
+    output = tmp_path / "out.csv"
+    command = "from aiindex_dsl.cli import main; main()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", command, "run", "indices/us_china.aix", "-o", output],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert "error" not in stderr
+    assert output.read_text().startswith("unit,name,year,node,")
 
 
 def test_check_of_an_index_extending_a_catalogue_names_the_catalogue(cli):

@@ -2,7 +2,10 @@
 
 A file is written next to its destination under a temporary name and renamed
 over it only once complete, so a failed run never leaves a half-written file
-and an earlier output stays intact.
+and an earlier output stays intact. A destination that is a link is followed
+(the file it points to is replaced, the link stays); one that is not a
+regular file (``/dev/stdout``, a named pipe) is written directly, as there is
+nothing to keep intact.
 """
 
 from __future__ import annotations
@@ -40,16 +43,18 @@ def write_tables(tables: list[tuple[pl.DataFrame | pl.LazyFrame, str]]) -> None:
     and only when every one is complete are they renamed. A lazy query is
     streamed to its file (JSON, one document, is collected first)."""
     writes = [(_writer(frame, path), path) for frame, path in tables]
-    staged: list[tuple[str, str]] = []
+    staged: list[tuple[str | None, str, Callable[[str], None]]] = []
     try:
         for write, path in writes:
-            staged.append((_staged(path, write), path))
-        for temporary, path in staged:
-            _commit(temporary, path)
+            temporary = None if _special(path) else _staged(path, write)
+            staged.append((temporary, path, write))
+        for temporary, path, write in staged:
+            _commit(temporary, path, write)
     finally:
-        for temporary, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
+        for temporary, _, _ in staged:
+            if temporary is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temporary)
 
 
 def refuse_inputs(paths: list[str], inputs: set[Path]) -> None:
@@ -77,9 +82,12 @@ def write_text(text: str, path: str) -> None:
 
 def write_atomically(path: str, write: Callable[[str], None]) -> None:
     """Run ``write`` on a temporary file beside ``path``, then rename it to ``path``."""
+    if _special(path):
+        _commit(None, path, write)
+        return
     temporary = _staged(path, write)
     try:
-        _commit(temporary, path)
+        _commit(temporary, path, write)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
@@ -143,9 +151,20 @@ def _staged(path: str, write: Callable[[str], None]) -> str:
     return temporary
 
 
-def _commit(temporary: str, path: str) -> None:
+def _special(path: str) -> bool:
+    """Whether ``path`` is something other than a regular file or a folder:
+    a device or a named pipe, which a rename would replace."""
+    return os.path.exists(path) and not (os.path.isfile(path) or os.path.isdir(path))
+
+
+def _commit(temporary: str | None, path: str, write: Callable[[str], None]) -> None:
+    """Put the staged file in place of ``path`` (the file a link points to),
+    or, with nothing staged, write into ``path`` itself."""
     try:
-        os.replace(temporary, path)
+        if temporary is None:
+            write(path)
+        else:
+            os.replace(temporary, os.path.realpath(path))
     except OSError as error:
         raise _unwritable(path, error) from None
 
