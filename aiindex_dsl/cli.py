@@ -274,7 +274,7 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
     if checked:
         console.print(outcomes(checked, results.index.path))
     if failed:
-        raise AixError([_failure(o) for o in failed])
+        raise AixError([o.problem() for o in failed])
     for output in outputs:
         console.print(f"wrote {output}", markup=False)
     if format == "json":
@@ -302,22 +302,6 @@ def _require_year(year: int, years: list) -> None:
                 location="--year",
             )
         ]
-    )
-
-
-def _failure(outcome):
-    e = outcome.expectation
-    got = (
-        "no value" if outcome.actual is None else f"{outcome.actual:.{e.decimals + 3}f}"
-    )
-    view = "points" if e.points else "score"
-    return Diagnostic(
-        "E601",
-        f"expected the {view} of `{e.node}` for {e.unit} to be "
-        f"{e.value:.{e.decimals}f}, "
-        f"computed {got}",
-        e.span,
-        ("check the weights, anchors and data it depends on",),
     )
 
 

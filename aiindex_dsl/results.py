@@ -9,7 +9,7 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 
 import polars as pl
 
-from .diagnostics import did_you_mean
+from .diagnostics import Diagnostic, did_you_mean
 from .ir import Expectation, Index
 
 # The columns of the long table a wide view can spread: one value per row.
@@ -49,6 +49,19 @@ class Outcome:
             return abs(self.actual - e.value) <= e.tolerance + 1e-9
         return round_half_up(self.actual, e.decimals) == round_half_up(
             e.value, e.decimals
+        )
+
+    def problem(self) -> Diagnostic:
+        """The expectation not met, as a problem at its line (E601)."""
+        e = self.expectation
+        got = "no value" if self.actual is None else f"{self.actual:.{e.decimals + 3}f}"
+        view = "points" if e.points else "score"
+        return Diagnostic(
+            "E601",
+            f"expected the {view} of `{e.node}` for {e.unit} to be "
+            f"{e.value:.{e.decimals}f}, computed {got}",
+            e.span,
+            ("check the weights, anchors and data it depends on",),
         )
 
 

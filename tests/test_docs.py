@@ -120,6 +120,34 @@ def test_a_derived_indicator_names_the_sources_of_what_it_reads(cli, tmp_path):
     assert " | derived from asem | " in row
 
 
+def test_the_appendix_lists_the_checks_against_published_figures(cli, tmp_path):
+    target = tmp_path / "tables.md"
+    outcome = cli.invoke(main, ["docs", "indices/paper_tables.aix", "-o", str(target)])
+    assert outcome.exit_code == 0, outcome.output
+    text = target.read_text("utf-8")
+    checks = text[text.index("### Checks against published figures") :]
+    assert "| composite | US |  | 68.1 ± 0.1 | 68.180 | agrees |" in checks
+    assert (
+        "| Research & Development (points) | US |  | 11.3 | 11.300 | agrees |" in checks
+    )
+
+
+def test_an_appendix_whose_expectation_fails_is_not_written(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("AIX_ALLOW_OUTSIDE", "1")  # the data stays in the repository
+    definition = tmp_path / "tables.aix"
+    text = (ROOT / "indices" / "paper_tables.aix").read_text("utf-8")
+    text = text.replace('"../examples/', f'"{ROOT}/examples/')
+    definition.write_text(text.replace("composite US 68.1", "composite US 70.1"))
+    target = tmp_path / "tables.html"
+    outcome = cli.invoke(main, ["docs", str(definition), "-o", str(target)])
+    assert outcome.exit_code == 1
+    assert (
+        "error[E601]: expected the score of `composite` for US to be 70.1"
+        in outcome.stderr
+    )
+    assert not target.exists()
+
+
 def _shown(value, decimals: int) -> str:
     """A number as a published table shows it (half up, after rounding away
     the last bits of the float)."""

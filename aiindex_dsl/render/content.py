@@ -622,6 +622,32 @@ def results_section(index: Index, results: Results, year) -> dict:
     }
 
 
+def checks_section(index: Index, results: Results) -> list[dict]:
+    """Each ``expect`` line: the published figure, the value computed, and
+    whether they agree (to the figure's decimals, or within its tolerance)."""
+    rows = []
+    for outcome in results.expectations():
+        e = outcome.expectation
+        node = index.node(e.node)
+        rows.append(
+            {
+                "node": "composite" if e.node == "composite" else label(node),
+                "view": "points" if e.points else "score",
+                "unit": e.unit,
+                "year": "" if outcome.year is None else str(outcome.year),
+                "expected": f"{e.value:.{e.decimals}f}",
+                "tolerance": "" if e.tolerance is None else f"{e.tolerance:g}",
+                "computed": (
+                    "n/a"
+                    if outcome.actual is None
+                    else f"{outcome.actual:.{e.decimals + 2}f}"
+                ),
+                "passed": outcome.passed,
+            }
+        )
+    return rows
+
+
 def _numbers(rows: pl.DataFrame, node_id: str) -> dict:
     row = rows.filter(pl.col("node") == node_id)
     if row.height == 0:

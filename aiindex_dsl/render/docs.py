@@ -57,6 +57,11 @@ def appendix(
     parent_file = changes.parent_path(index)
     parent = load(str(parent_file)).ir if parent_file is not None else None
     results = definition.run()
+    # An appendix documents results that reproduce what the definition
+    # expects, as `aix run` writes only those.
+    failed = [o for o in results.expectations() if not o.passed]
+    if failed:
+        raise AixError([o.problem() for o in failed])
     return render(index, results, fmt, date, unit, year, parent)
 
 
@@ -100,6 +105,7 @@ def gather(index: Index, results: Results, date: str, unit=None, year=None) -> d
         "year": "" if year is None else str(year),
         "coverage": content.coverage_section(index, results, year),
         "results": content.results_section(index, results, year),
+        "checks": content.checks_section(index, results),
         "worked": worked.worked_section(index, resolved, results, year, unit),
         "files": files,
     }
