@@ -8,9 +8,11 @@ output closed it.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import os
+import re
 import sys
 import traceback
 import warnings
@@ -31,6 +33,14 @@ from .diagnostics import (
 INTERNAL_ERROR = 3
 # 128 + SIGPIPE, as the shell reports a program a closed pipe ends.
 BROKEN_PIPE = 141
+
+
+class WrongUseError(AixError):
+    """Options that contradict each other: wrong use of the command (exit
+    status 2, as click gives an unknown option), told as a problem with a
+    code and hints."""
+
+    exit_code = 2
 
 
 # Tables written to a file or a pipe take the width they need (up to this),
@@ -140,6 +150,23 @@ def _caught(context) -> list:
     return [w for w in caught if issubclass(w.category, AixWarning)]
 
 
+class Day(click.ParamType):
+    """A calendar day written YYYY-MM-DD; a wrong one is told apart from a
+    wrong form (``2026-02-30``: February has no 30th)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime.date):
+            return value
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            self.fail(f"{value!r} is not written YYYY-MM-DD, as 2026-12-04", param, ctx)
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError as error:
+            self.fail(f"{value!r} is not a day of the calendar ({error})", param, ctx)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "-v", "--verbose", is_flag=True, help="Show tracebacks of internal errors."
@@ -235,7 +262,7 @@ def run_command(file: str, outputs, wide: bool, year: int | None, format: str) -
 
     refuse_formats(list(outputs))
     if wide and not outputs:
-        raise AixError(
+        raise WrongUseError(
             [
                 Diagnostic(
                     "E506",
@@ -368,7 +395,7 @@ def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
 )
 @click.option(
     "--date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    type=Day(),
     help="The date printed on the appendix, YYYY-MM-DD (default: today).",
 )
 @click.option("--unit", help="The unit of the worked example (default: the top).")
@@ -376,8 +403,6 @@ def fmt_command(files: tuple[str, ...], check_only: bool) -> None:
 @guarded
 def docs_command(file: str, output, format, date, unit, year) -> None:
     """Write the methodology appendix of FILE (HTML, Markdown or LaTeX)."""
-    import datetime
-
     from .api import load
     from .render.docs import appendix
     from .render.files import refuse_inputs, write_text
@@ -385,7 +410,7 @@ def docs_command(file: str, output, format, date, unit, year) -> None:
     fmt = format or _format_of(output)
     if format is not None and output is not None:
         _same_format(output, format)
-    day = (date or datetime.datetime.now()).date().isoformat()
+    day = (date or datetime.date.today()).isoformat()
     definition = load(file)
     refuse_inputs([output] if output else [], definition.inputs())
     if year is not None and definition.ir.years:
@@ -448,7 +473,7 @@ def _same_format(output: str, fmt: str) -> None:
         f"drop --format to write {FORMAT_NAMES[named]}",
         f"or name the file {path.with_suffix(fitting).name}",
     )
-    raise AixError([Diagnostic("E501", message, None, hints, location=output)])
+    raise WrongUseError([Diagnostic("E501", message, None, hints, location=output)])
 
 
 @main.command(name="schema")

@@ -214,5 +214,5 @@ def test_run_refuses_an_output_it_cannot_write_before_computing(cli, root, monke
     assert "E501" in outcome.stderr
     assert "Composite" not in outcome.output  # no table: nothing was computed
     outcome = cli.invoke(main, ["run", "indices/us_china.aix", "--wide"])
-    assert outcome.exit_code == 1
+    assert outcome.exit_code == 2
     assert "E506" in outcome.stderr

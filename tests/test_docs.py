@@ -381,6 +381,14 @@ def test_same_inputs_give_the_same_bytes(cli, tmp_path):
     assert paths[0].read_bytes() == paths[1].read_bytes()
 
 
+def test_a_date_that_is_not_a_day_is_refused_in_words(cli):
+    outcome = cli.invoke(main, ["docs", "indices/us_china.aix", "--date", "2026-02-30"])
+    assert outcome.exit_code == 2
+    assert "'2026-02-30' is not a day of the calendar" in outcome.stderr
+    outcome = cli.invoke(main, ["docs", "indices/us_china.aix", "--date", "4.12.2026"])
+    assert "'4.12.2026' is not written YYYY-MM-DD" in outcome.stderr
+
+
 def test_format_follows_the_extension(cli, tmp_path):
     for name, start in (("a.md", "# AI Index"), ("a.tex", r"\documentclass")):
         outcome = cli.invoke(
@@ -395,7 +403,7 @@ def test_a_format_the_extension_contradicts_is_refused(cli, tmp_path):
     outcome = cli.invoke(
         main, ["docs", "indices/us_china.aix", "--format", "html", "-o", str(target)]
     )
-    assert outcome.exit_code == 1
+    assert outcome.exit_code == 2
     assert "E501" in outcome.stderr
     assert "names a Markdown file, but --format html asks for HTML" in outcome.stderr
     assert "or name the file appendix.html" in outcome.stderr
