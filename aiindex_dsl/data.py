@@ -261,6 +261,15 @@ def unit_expr(source: Source) -> pl.Expr:
     return pl.col(source.unit_column).cast(pl.String).str.strip_chars()
 
 
+def _not_utf8(fault: UnicodeDecodeError, line_word: str) -> str:
+    """Where the first byte that is not UTF-8 stands: its line (a CSV's row,
+    the header being row 1) and its place in the line."""
+    raw, at = fault.object, fault.start
+    line = raw.count(b"\n", 0, at) + 1
+    place = at - raw.rfind(b"\n", 0, at)
+    return f"{line_word} {line}, byte {place} (0x{raw[at]:02x}) is not UTF-8"
+
+
 def first_fault(source: Source) -> str | None:
     """Where a file the reader refused first goes wrong, found by reading it
     again with Python's own readers (only once it has failed): a CSV row with
@@ -269,8 +278,10 @@ def first_fault(source: Source) -> str | None:
     kind = format_of(source)
     try:
         text = path_of(source).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+    except OSError:
         return None
+    except UnicodeDecodeError as fault:
+        return _not_utf8(fault, "row" if kind in ("csv", "tsv") else "line")
     if kind in ("csv", "tsv"):
         return _csv_fault(text, "\t" if kind == "tsv" else ",")
     if kind == "ndjson":

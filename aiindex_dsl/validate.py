@@ -370,6 +370,23 @@ def _file_itself(source: Source) -> None:
     if source.format is None and suffix and suffix not in data.EXTENSIONS:
         what = f"is a {suffix} file, a format aix does not read"
         raise _file_problem(source, "E409", what, _format_hint(suffix))
+    if data.format_of(source) != "parquet" and _spreadsheet(path):
+        what = f"is a spreadsheet, not {data.format_of(source)} text"
+        raise _file_problem(source, "E409", what, _format_hint(".xlsx"))
+
+
+# How the files of spreadsheets start: Office Open XML and OpenDocument (ZIP
+# archives), and the older Excel files.
+SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
+def _spreadsheet(path) -> bool:
+    try:
+        with open(path, "rb") as file:
+            start = file.read(8)
+    except OSError:
+        return False
+    return start.startswith(SPREADSHEET_MAGIC)
 
 
 SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
