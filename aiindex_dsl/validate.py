@@ -1174,6 +1174,11 @@ def _warn_units(
                 "only the indicators imputed from the other units "
                 f"({_listed(filled)}) will have scores"
             )
+        if filled and code not in apart and index.root.coverage is None:
+            outcome += (
+                ", and ranked on them: `coverage 50%` at the top of the index "
+                "would leave a unit with less than half its weight observed unscored"
+            )
         warn(
             "W401",
             f"{spans.get(code) or read or index.path}: unit `{code}` has no value "
