@@ -59,18 +59,38 @@ def check(index: Index) -> Index:
 
 
 def _after_removal(index: Index, problem: Diagnostic) -> Diagnostic:
-    """A problem in a parent that names what the child removes, with a hint
-    at the ``remove`` that causes it (the parent itself is not at fault)."""
+    """A problem in a parent that the child brings about, with a hint at the
+    child's line (the parent itself is not at fault): a ``remove`` of what
+    the problem names, or of a node under it; a node the child adds under
+    the node it names."""
+    elsewhere = problem.span is None or problem.span.file != index.path
+    if not index.extends or not elsewhere:
+        return problem
+    hints = []
     for removal in index.removals:
-        named = f"`{removal.id}`" in problem.message
-        elsewhere = problem.span is None or problem.span.file != removal.span.file
-        if named and elsewhere and removal.span is not None:
-            hint = (
+        if removal.span is None:
+            continue
+        if f"`{removal.id}`" in problem.message:
+            hints.append(
                 f"{removal.span} removes {removal.what} `{removal.id}`: keep it, "
                 "or remove or declare anew what names it"
             )
-            return dataclasses.replace(problem, hints=(hint, *problem.hints))
-    return problem
+        elif removal.parent and f"`{removal.parent}`" in problem.message:
+            hints.append(
+                f"{removal.span} removes {removal.what} `{removal.id}` "
+                f"from `{removal.parent}`"
+            )
+    for node in index.root.walk():
+        for child in node.children:
+            added = child.span is not None and child.span.file == index.path
+            if added and f"`{node.id}`" in problem.message:
+                hints.append(
+                    f"{child.span} adds {child.kind} `{child.id}` under `{node.id}`"
+                )
+    if not hints:
+        return problem
+    # The first few: a child that adds a whole dimension would list each node.
+    return dataclasses.replace(problem, hints=(*hints[:3], *problem.hints))
 
 
 def _place(problem) -> tuple:

@@ -312,6 +312,7 @@ def extend(parent: Index, child: Index) -> Index:
     ]
     update["unranked"] = (*inherited, *child.unranked)
     update["root"] = _merge_tree(parent.root, child.root, child.removals, problems)
+    update["removals"] = _placed(child.removals, parent.root, child.root.id)
     update["expectations"] = _merge_expectations(parent, child, update)
     _check_removals(parent, child, problems)
     if problems:
@@ -335,6 +336,23 @@ def _units_read(parent: Index, child: Index):
     if not removed:
         return spec
     return spec.model_copy(update={"removed": (*spec.removed, *removed)})
+
+
+def _placed(removals, parent_root: Node, root_id: str) -> tuple:
+    """The removals, each node's with the id of the node it stood under
+    (the root by the child's id), so that a problem that removal causes
+    can point at it."""
+    above = {
+        child.id: root_id if node is parent_root else node.id
+        for node in parent_root.walk()
+        for child in node.children
+    }
+    return tuple(
+        r.model_copy(update={"parent": above.get(r.id)})
+        if r.what in ("dimension", "indicator")
+        else r
+        for r in removals
+    )
 
 
 def _given(model, fields) -> dict:

@@ -332,11 +332,13 @@ class Expectation(Model):
 
 
 class Removal(Model):
-    """In a definition that extends another: drop a named part of the parent."""
+    """In a definition that extends another: drop a named part of the parent.
+    ``parent``: once composed, the node a removed node stood under."""
 
     what: str
     id: str
     span: Span | None = None
+    parent: str | None = None
 
 
 class Scale(Model):

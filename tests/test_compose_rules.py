@@ -151,6 +151,15 @@ def test_a_problem_a_removal_makes_in_the_parent_points_at_the_removal(tmp_path)
     assert "child.aix:2:3 removes unit `CN`: keep it" in problem.hints[0]
 
 
+def test_a_problem_the_child_makes_in_the_parent_points_at_the_child(tmp_path):
+    body = '  indicator w "W" weight 10% { from s "w" }\n  remove indicator y'
+    with pytest.raises(AixError) as caught:
+        check(child(tmp_path, body))
+    found = {d.code: d.hints[0] for d in caught.value.diagnostics}
+    assert found["E222"].endswith("child.aix:2:3 adds indicator `w` under `child`")
+    assert found["E227"].endswith("child.aix:3:3 removes indicator `y` from `b`")
+
+
 def test_removing_what_the_parent_lacks_is_an_error(tmp_path):
     with pytest.raises(AixError) as caught:
         child(tmp_path, "  remove indicator gonne")
