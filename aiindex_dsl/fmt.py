@@ -118,13 +118,18 @@ def format_text(text: str, path: str = "<text>") -> str:
 def format_file(path: str) -> tuple[str, str]:
     """The text of a ``.aix`` file as it is, and as ``aix fmt`` would write it.
 
-    The first is the file's exact text (line endings kept), so that a file
-    with CRLF line endings or a byte-order mark counts as one to change.
+    The first is the file's exact text. A file whose first line ends with
+    CRLF keeps CRLF line endings (a Windows checkout is not one to change);
+    a byte-order mark is dropped.
     """
     original = read_source(path)
     with open(path, "rb") as handle:
         exact = handle.read().decode("utf-8", errors="replace")
-    return exact, format_text(original, path)
+    formatted = format_text(original, path)
+    first = exact.split("\n", 1)[0]
+    if first.endswith("\r") and "\n" in exact:
+        formatted = formatted.replace("\n", "\r\n")
+    return exact, formatted
 
 
 def format_ir(built: Index | Catalogue) -> str:

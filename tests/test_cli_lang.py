@@ -121,6 +121,20 @@ def test_fmt_rewrites_canonically_and_keeps_comments(cli, tmp_path):
     assert "1 file already formatted" in again.output
 
 
+def test_fmt_keeps_crlf_line_endings_and_drops_a_byte_order_mark(cli, tmp_path):
+    messy = tmp_path / "m.aix"
+    messy.write_bytes(MESSY.replace("\n", "\r\n").encode())
+    assert cli.invoke(main, ["fmt", str(messy)]).exit_code == 0
+    written = messy.read_bytes()
+    assert written.startswith(b'# kept\r\nindex m "M" {\r\n  units {\r\n')
+    assert written.count(b"\n") == written.count(b"\r\n")
+    assert cli.invoke(main, ["fmt", "--check", str(messy)]).exit_code == 0
+    messy.write_bytes(b"\xef\xbb\xbf" + written)
+    assert cli.invoke(main, ["fmt", "--check", str(messy)]).exit_code == 1
+    assert cli.invoke(main, ["fmt", str(messy)]).exit_code == 0
+    assert messy.read_bytes() == written
+
+
 def test_fmt_reports_a_file_that_does_not_parse(cli, tmp_path):
     broken = tmp_path / "b.aix"
     broken.write_text('index b "B" {\n  units { A\n', encoding="utf-8")

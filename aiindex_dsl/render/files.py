@@ -76,8 +76,10 @@ def refuse_inputs(paths: list[str], inputs: set[Path]) -> None:
 
 
 def write_text(text: str, path: str) -> None:
-    """Write text (UTF-8) to ``path`` atomically."""
-    write_atomically(path, lambda temporary: Path(temporary).write_text(text, "utf-8"))
+    """Write text (UTF-8, its line endings as they are) to ``path`` atomically."""
+    write_atomically(
+        path, lambda temporary: Path(temporary).write_text(text, "utf-8", newline="")
+    )
 
 
 def write_atomically(path: str, write: Callable[[str], None]) -> None:
