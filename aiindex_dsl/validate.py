@@ -783,6 +783,7 @@ def _check_values(
     for (source, cells, wanted), table in zip(sources, tables, strict=True):
         problems += _codes_not_found(source, wanted, table)
         problems += _cell_diagnostics(index, source, _bad_cells(table, cells, scope))
+        problems += _values_without_unit(source, table)
     if problems:
         raise AixError(problems)
     # The checks below read the tables in memory, in one pass.
@@ -820,6 +821,39 @@ def _check_values(
         _warn_years(index, undated, _imputations(resolved))
     _warn_clipped(index, clipped)
     return values.select(data.VALUES)
+
+
+def _values_without_unit(source: Source, table: pl.DataFrame) -> list[Diagnostic]:
+    """Rows that hold a value but no unit code (E416). Their unit is not one
+    the index scores, as that of a row of another unit is: only when there
+    are such rows is the file read again for their codes."""
+    if table["unit"].null_count() == 0:
+        return []
+    unknown = table.filter(pl.col("unit").is_null() & pl.col("value").is_not_null())
+    if unknown.height == 0:
+        return []
+    offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
+    code = data.unit_expr(source)
+    query = (
+        data.scan(source)
+        .with_row_index("row", offset=offset)
+        .filter(pl.col("row").is_in(unknown["row"].unique().implode()))
+        .filter(code.is_null() | (code == ""))
+        .select(pl.col("row").cast(pl.Int64))
+    )
+    rows = _collect(query, source)["row"].to_list()
+    if not rows:
+        return []
+    path = data.path_of(source)
+    shown = ", ".join(str(r) for r in rows[:MAX_LISTED])
+    more = f" and {len(rows) - MAX_LISTED} more" if len(rows) > MAX_LISTED else ""
+    message = (
+        f"{path}, row {shown}{more}, column `{source.unit_column}`: "
+        "a row with values and no unit code"
+    )
+    hint = "write the unit's code in the row, or remove the row"
+    location = f"{path}:{rows[0]}"
+    return [Diagnostic("E416", message, source.span, (hint,), location=location)]
 
 
 def _scored_units(values: pl.DataFrame) -> pl.DataFrame:
