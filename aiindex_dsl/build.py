@@ -494,8 +494,8 @@ class Builder:
         _, code, name, _, *items, _ = children
         span = self.span(children)
         fields = self.block_fields(items, owner(span))
-        members = fields.pop("members", ())
-        rollup, by = fields.pop("rollup", ("sum", None))
+        members, member_spans = fields.pop("members", ((), ()))
+        rollup, by, rollup_span = fields.pop("rollup", ("sum", None, None))
         value = Group(
             code=str(code),
             name=unquote(name) if name else None,
@@ -503,6 +503,8 @@ class Builder:
             rollup=rollup,
             by=by,
             span=span,
+            member_spans=member_spans,
+            rollup_span=rollup_span,
         )
         return Statement("group", value, span)
 
@@ -521,13 +523,16 @@ class Builder:
 
     def members(self, children):
         _, *names = children
-        return Statement("members", tuple(_code(c) for c in names), self.span(children))
+        codes = tuple(_code(c) for c in names)
+        spans = tuple(self.span([c]) for c in names)
+        return Statement("members", (codes, spans), self.span(children))
 
     def rollup(self, children):
         _, first, second, _, by = children
         method = str(first) if second is None else f"{first}_{second}"
-        value = (method.lower(), str(by) if by else None)
-        return Statement("rollup", value, self.span(children))
+        span = self.span(children)
+        value = (method.lower(), str(by) if by else None, span)
+        return Statement("rollup", value, span)
 
     # ---- sources and variables ----------------------------------------------
 

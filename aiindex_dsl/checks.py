@@ -309,12 +309,13 @@ def unknown_members(index: Index, codes: list[str]) -> Iterator[Diagnostic]:
     """Groups that list a member not among the unit ``codes``."""
     known = set(codes)
     for group in index.groups:
-        for member in group.members:
+        spans = group.member_spans or (group.span,) * len(group.members)
+        for member, span in zip(group.members, spans, strict=True):
             if member not in known:
                 yield Diagnostic(
                     "E215",
                     f"group `{group.code}` lists `{member}`, which is not a unit",
-                    group.span,
+                    span,
                     did_you_mean(member, codes)
                     or (f"declare it in `units`, e.g. `units {{ {member} }}`",),
                 )
@@ -502,7 +503,8 @@ def _rollups(index: Index) -> Iterator[Diagnostic]:
     variables = [v.id for v in index.variables]
     for group in index.groups:
         owner = f"group `{group.code}`"
-        yield from _rollup(owner, group.rollup, group.by, group.span, variables)
+        span = group.rollup_span or group.span
+        yield from _rollup(owner, group.rollup, group.by, span, variables)
 
 
 def _rollup(

@@ -109,6 +109,8 @@ class Group(Model):
     rollup: str = "sum"
     by: str | None = None
     span: Span | None = None
+    member_spans: tuple[Span, ...] = ()  # where each member is written
+    rollup_span: Span | None = None
 
 
 class Source(Model):

@@ -56,6 +56,7 @@ def without_spans(value):
             k: without_spans(v)
             for k, v in value.items()
             if k not in ("span", "origin", "path")
+            and not k.endswith(("_span", "_spans"))
         }
     if isinstance(value, list):
         return [without_spans(v) for v in value]

@@ -268,7 +268,11 @@ def indices(draw):
 def plain(value):
     """IR as plain data without spans (which differ between two layouts)."""
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items() if k != "span"}
+        return {
+            k: plain(v)
+            for k, v in value.items()
+            if k != "span" and not k.endswith(("_span", "_spans"))
+        }
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
