@@ -148,6 +148,29 @@ def test_an_appendix_whose_expectation_fails_is_not_written(cli, tmp_path, monke
     assert not target.exists()
 
 
+def test_the_method_says_what_becomes_of_a_missing_value(cli, tmp_path):
+    said = {}
+    for name in ("hdi", "us_china"):
+        target = tmp_path / f"{name}.md"
+        outcome = cli.invoke(main, ["docs", f"indices/{name}.aix", "-o", str(target)])
+        assert outcome.exit_code == 0, outcome.output
+        said[name] = [
+            line
+            for line in target.read_text("utf-8").splitlines()
+            if line.startswith("| imputation |")
+        ]
+    # The HDI needs every input: a missing one leaves the dimension unscored.
+    assert said["hdi"][0] == (
+        "| imputation | none: a unit missing it has no health score (coverage 100%) | le |"
+    )
+    # The AI index renormalizes: in effect, the mean of the siblings.
+    assert said["us_china"] == [
+        "| imputation | none: left out of its parent's mean and the others' weights "
+        "renormalized, which amounts to giving it the mean of its siblings' scores "
+        "| all 19 |"
+    ]
+
+
 def _shown(value, decimals: int) -> str:
     """A number as a published table shows it (half up, after rounding away
     the last bits of the float)."""

@@ -39,6 +39,23 @@ def test_composite_is_weighted_mean_of_dimensions(results):
     assert results.value("composite", "CN") == pytest.approx(expected)
 
 
+def test_childrens_points_add_up_to_their_parents_points(results):
+    # As the appendix says: under arithmetic means, a dimension's indicators'
+    # points add up to the dimension's points (not its score), and the
+    # dimensions' points to the composite score.
+    index = results.index
+    for unit in ("US", "CN"):
+        composite = results.value("composite", unit)
+        dimensions = [
+            results.value(d.id, unit, points=True) for d in index.root.children
+        ]
+        assert sum(dimensions) == pytest.approx(composite)
+        rd = index.node("rd")
+        points = [results.value(c.id, unit, points=True) or 0 for c in rd.children]
+        assert sum(points) == pytest.approx(results.value("rd", unit, points=True))
+        assert sum(points) != pytest.approx(results.value("rd", unit))
+
+
 def test_run_prints_both_countries(cli):
     outcome = cli.invoke(main, ["run", "indices/us_china.aix"])
     assert outcome.exit_code == 0, outcome.output

@@ -354,13 +354,13 @@ def method_section(
         ),
         "aggregations": _grouped(parents, lambda r: r.aggregate, formulas.aggregation),
         "points": forms(formulas.points()),
-        # Points add up to the parent's score only under arithmetic means.
+        # Points add up to the parent's points only under arithmetic means.
         "not_additive": sorted(
             {r.aggregate for r in parents} - {"arithmetic"}, key=str
         ),
         "negative": [r.id for r in leaves if _lower_is_better(r)],
         "published": [n.id for n in index.nodes() if n.score_from is not None],
-        "imputation": _rules(leaves, lambda r: _impute_text(r)),
+        "imputation": _rules(leaves, lambda r: _impute_text(r, resolved)),
         "treatment": [
             {**rule, "note": TREATMENT_NOTES.get(rule["rule"], "")}
             for rule in _rules(leaves, lambda r: r.treat)
@@ -505,11 +505,21 @@ def _rules(nodes: list[Resolved], describe) -> list[dict]:
     ]
 
 
-def _impute_text(r: Resolved) -> str:
-    if r.impute == "none":
-        return "none: left missing, weights of the others renormalized"
-    by = f' within groups of "{r.impute_by}"' if r.impute_by else ""
-    return f"{r.impute}{by}"
+def _impute_text(r: Resolved, resolved: dict[str, Resolved]) -> str:
+    """What becomes of a leaf's missing value. Left out of its parent's mean,
+    the others' weights renormalized, it is in effect given the (weighted)
+    mean of its siblings that have a score; a parent that needs all its
+    weight covered has no score instead."""
+    if r.impute != "none":
+        by = f' within groups of "{r.impute_by}"' if r.impute_by else ""
+        return f"{r.impute}{by}"
+    parent = resolved.get(r.parent) if r.parent else None
+    if parent is not None and parent.min_coverage >= 1:
+        return f"none: a unit missing it has no {parent.id} score (coverage 100%)"
+    return (
+        "none: left out of its parent's mean and the others' weights "
+        "renormalized, which amounts to giving it the mean of its siblings' scores"
+    )
 
 
 def _applied(index: Index, results: Results) -> dict:
