@@ -161,7 +161,8 @@ def test_the_method_says_what_becomes_of_a_missing_value(cli, tmp_path):
         ]
     # The HDI needs every input: a missing one leaves the dimension unscored.
     assert said["hdi"][0] == (
-        "| imputation | none: a unit missing it has no health score (coverage 100%) | le |"
+        "| imputation | none: a unit missing it has no health score (coverage 100%) "
+        "| le |"
     )
     # The AI index renormalizes: in effect, the mean of the siblings.
     assert said["us_china"] == [
@@ -169,6 +170,24 @@ def test_the_method_says_what_becomes_of_a_missing_value(cli, tmp_path):
         "renormalized, which amounts to giving it the mean of its siblings' scores "
         "| all 19 |"
     ]
+
+
+def test_flagged_values_show_their_data_year_and_the_value_imputed(cli, tmp_path):
+    pages = {}
+    for name, path in (
+        ("us", "indices/us_china.aix"),
+        ("asem", "examples/coinr_asem/asem.aix"),
+    ):
+        target = tmp_path / f"{name}.md"
+        outcome = cli.invoke(main, ["docs", path, "-o", str(target)])
+        assert outcome.exit_code == 0, outcome.output
+        pages[name] = target.read_text("utf-8").splitlines()
+    # Scored for 2024, the patent share is 2023's figure.
+    assert "| CN | 2023 | ai_patents_granted_share | 69.7 | 100.00 |" in pages["us"]
+    [elec] = [r for r in pages["asem"] if r.startswith("| LAO | 2018 | Elec | ")]
+    assert re.fullmatch(
+        r"\| LAO \| 2018 \| Elec \| 0\.0\d+ \(imputed\) \| [\d.]+ \|", elec
+    )
 
 
 def _shown(value, decimals: int) -> str:

@@ -541,15 +541,20 @@ LISTED_CELLS = 20
 
 
 def _flagged(results: Results, flag: str) -> dict:
-    """The cells with ``flag`` set: how many per indicator, and the first few."""
+    """The cells with ``flag`` set: how many per indicator, and the first few,
+    each with the year of its data (an indicator's own data year, when it
+    has one, rather than the year it is scored for)."""
     rows = results.long.filter(pl.col(flag)).sort("year", "order", "unit")
     counts = rows.group_by("node", maintain_order=True).len()
+    dated = {n.id: n.data_year for n in results.index.nodes() if n.data_year}
     cells = [
         {
             "unit": row["unit"],
-            "year": "" if row["year"] is None else str(row["year"]),
+            "year": str(dated.get(row["node"]) or row["year"] or ""),
             "node": row["node"],
-            "raw": row["raw"],
+            # An imputed cell has no raw value: the value imputed, marked so.
+            "raw": row["imputed_value"] if row["raw"] is None else row["raw"],
+            "imputed": row["raw"] is None and row["imputed_value"] is not None,
             "score": row["score"],
         }
         for row in rows.head(LISTED_CELLS).iter_rows(named=True)
