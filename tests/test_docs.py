@@ -190,6 +190,31 @@ def test_flagged_values_show_their_data_year_and_the_value_imputed(cli, tmp_path
     )
 
 
+def test_a_group_is_said_to_be_left_out_of_the_statistics_the_index_computes(
+    cli, tmp_path
+):
+    (tmp_path / "d.csv").write_text("unit,x,y\nA,1,2\nB,3,4\n")
+    definition = tmp_path / "g.aix"
+    definition.write_text(
+        'index t "T" {\n  units { A B }\n  group G "G" { members A B  rollup mean }\n'
+        '  source d "D" { file "d.csv" }\n  normalize minmax\n  treat winsorize\n'
+        '  indicator x "X" { from d "x" }\n  indicator y "Y" { from d "y" }\n}\n'
+    )
+    target = tmp_path / "g.md"
+    assert cli.invoke(main, ["docs", str(definition), "-o", str(target)]).exit_code == 0
+    assert (
+        "rather than among them: left out of the statistics of min-max and outlier "
+        "treatment (and not treated as an outlier itself), and unranked."
+    ) in target.read_text("utf-8")
+    # Scored on anchors, the regions are left out of no statistic.
+    regions = tmp_path / "regions.md"
+    outcome = cli.invoke(
+        main, ["docs", "indices/china_regions.aix", "-o", str(regions)]
+    )
+    assert outcome.exit_code == 0
+    assert "rather than among them, and unranked." in regions.read_text("utf-8")
+
+
 def _shown(value, decimals: int) -> str:
     """A number as a published table shows it (half up, after rounding away
     the last bits of the float)."""

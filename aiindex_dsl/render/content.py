@@ -367,10 +367,39 @@ def method_section(
         ],
         "coverage": _rules(parents, lambda r: percent(r.min_coverage)),
         "groups": [_group(index, g) for g in index.groups],
+        "apart": _statistics_apart(leaves),
         "own_rollups": _own_rollups(index) if index.groups else [],
         "ranking": _ranking(index, results),
         "applied": _applied(index, results),
     }
+
+
+# The statistics over units that groups and unranked units are left out of,
+# by the setting that computes them.
+STATISTICS = {
+    "minmax": "min-max",
+    "minmax_pooled": "min-max",
+    "zscore": "z-scores",
+    "rank": "ranks",
+    "percentile": "percentile ranks",
+    "mean": "imputation",
+    "median": "imputation",
+    "winsorize": "outlier treatment",
+    "coinr": "outlier treatment",
+}
+
+
+def _statistics_apart(leaves: list[Resolved]) -> str:
+    """The statistics over units this index computes, which groups and
+    unranked units are left out of (empty when it computes none: anchors
+    and targets score each unit alone)."""
+    settings = [r.normalization.method for r in leaves]
+    settings += [r.impute for r in leaves] + [r.treat for r in leaves]
+    named = dict.fromkeys(STATISTICS[s] for s in settings if s in STATISTICS)
+    words = list(named)
+    if len(words) > 1:
+        return ", ".join(words[:-1]) + " and " + words[-1]
+    return words[0] if words else ""
 
 
 def _ranking(index: Index, results: Results) -> dict:
