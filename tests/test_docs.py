@@ -215,6 +215,21 @@ def test_a_group_is_said_to_be_left_out_of_the_statistics_the_index_computes(
     assert "rather than among them, and unranked." in regions.read_text("utf-8")
 
 
+def test_a_description_changed_past_its_first_words_shows_the_change(cli, tmp_path):
+    target = tmp_path / "eu.md"
+    outcome = cli.invoke(main, ["docs", "indices/eu_extension.aix", "-o", str(target)])
+    assert outcome.exit_code == 0, outcome.output
+    [line] = [
+        r
+        for r in target.read_text("utf-8").splitlines()
+        if r.startswith("- nodes changed, genai_population_use:")
+    ]
+    assert (
+        'description "... population, June 2025)" → description "... population, '
+        'June 2025; EU: people aged 16-74, last ..."'
+    ) in line
+
+
 def _shown(value, decimals: int) -> str:
     """A number as a published table shows it (half up, after rounding away
     the last bits of the float)."""

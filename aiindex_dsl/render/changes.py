@@ -121,7 +121,9 @@ def _differences(old, new, describe) -> list[str]:
         a, b = getattr(old, field), getattr(new, field)
         if _comparable(a) == _comparable(b):
             continue
-        if isinstance(old, Node):
+        if isinstance(old, Node) and field == "description" and a and b:
+            found.append(" → ".join(_descriptions(a, b)))
+        elif isinstance(old, Node):
             found.append(f"{_setting(field, a)} → {_setting(field, b)}")
         else:
             found.append(f"{field}: {_shown(a)} → {_shown(b)}")
@@ -137,9 +139,31 @@ def _setting(name: str, value) -> str:
         return f"title {quote(value, 0)}"
     if name == "description":
         words = value.split()
-        shown = " ".join(words[:8]) + (" ..." if len(words) > 8 else "")
+        shown = " ".join(words[:WORDS]) + (" ..." if len(words) > WORDS else "")
         return f"description {quote(shown, 0)}"
     return setting_text(name, value, 0)
+
+
+# How many words of a description the changes show.
+WORDS = 8
+
+
+def _descriptions(old: str, new: str) -> tuple[str, str]:
+    """Two descriptions by a few words each, from just before the first word
+    that differs, so that a change past their first words is seen."""
+    a, b = old.split(), new.split()
+    same = next(
+        (i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b))
+    )
+    start = max(0, same - 2) if same >= WORDS else 0
+
+    def shown(words: list[str]) -> str:
+        part = " ".join(words[start : start + WORDS])
+        before = "... " if start else ""
+        after = " ..." if len(words) > start + WORDS else ""
+        return f"description {quote(before + part + after, 0)}"
+
+    return shown(a), shown(b)
 
 
 def _comparable(value):
