@@ -153,7 +153,8 @@ def _descriptions(old: str, new: str) -> tuple[str, str]:
     that differs, so that a change past their first words is seen."""
     a, b = old.split(), new.split()
     same = next(
-        (i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b))
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+        min(len(a), len(b)),
     )
     start = max(0, same - 2) if same >= WORDS else 0
 
