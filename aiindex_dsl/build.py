@@ -475,7 +475,7 @@ class Builder:
     def unranked(self, children):
         _, *codes = children
         units = tuple(
-            Unranked(code=unquote(code), span=self.span([code])) for code in codes
+            Unranked(code=_code(code), span=self.span([code])) for code in codes
         )
         return Statement("unranked", units, self.span(children))
 

@@ -309,8 +309,8 @@ class Printer:
         return Line(1, text, _start(spec.span))
 
     def unranked(self, index: Index) -> Line:
-        """``unranked "CODE" ...``: every code listed, on one line."""
-        codes = " ".join(quote(unit.code, 1) for unit in index.unranked)
+        """``unranked CODE ...``: every code listed, on one line."""
+        codes = " ".join(code_text(unit.code) for unit in index.unranked)
         return Line(1, f"unranked {codes}", self.at("index", "unranked", "0"))
 
     def group(self, group: Group) -> list[Line]:

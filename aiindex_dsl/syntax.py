@@ -695,11 +695,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "index t { group G { members P1 P2.5 } }",
         "index t { expect composite P3.1 1 }",
     ),
-    "`unranked` lists units' codes in quotes, separated by spaces, as "
-    '`unranked "EU27" "ZZK.WORLD"`': (
+    "`unranked` lists units' codes separated by spaces, as "
+    '`unranked EU27 "ZZK.WORLD"`': (
         'index t { unranked "A", "B" }',
         'index t { unranked "A"; "B" }',
-        "index t { unranked A }",
+        "index t { unranked A, B }",
     ),
     "a unit is a code and an optional quoted name; list them with spaces, not commas": (
         "index t { units { US, CN } }",

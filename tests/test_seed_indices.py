@@ -7,6 +7,7 @@ import csv
 import warnings
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 import aiindex_dsl
@@ -229,6 +230,12 @@ def test_eu_composite_renormalizes_over_the_dimensions_it_has(eu):
     expected = sum(s * w for s, w in dims.values()) / sum(w for _, w in dims.values())
     assert eu.value("composite", "EU") == pytest.approx(expected)
     assert eu.value("composite", "EU") == pytest.approx(31.76, abs=0.01)
+    # On about a quarter of the weight, the EU is shown but not ranked.
+    composite = eu.composite().filter(pl.col("unit") == "EU").row(0, named=True)
+    assert composite["coverage"] == pytest.approx(0.265, abs=0.001)
+    assert composite["rank"] is None
+    ranks = dict(eu.composite().select("unit", "rank").iter_rows())
+    assert (ranks["US"], ranks["CN"]) == (1, 2)
 
 
 def test_overridden_weights_and_removed_indicator_apply_to_the_us(eu):
