@@ -123,6 +123,15 @@ def test_regional_composites_round_to_the_published_ones(paper):
         assert f"{computed + 1e-9:.1f}" == f"{published['composite']:.1f}"
 
 
+def test_regions_are_ranked_among_themselves_and_the_countries_not(paper):
+    ranks = dict(paper.composite().select("unit", "rank").iter_rows())
+    assert (ranks["US"], ranks["CN"]) == (None, None)
+    regions = sorted(published_regions(), key=lambda c: ranks[c])
+    assert [ranks[c] for c in regions] == list(range(1, 8))
+    scores = [published_regions()[c]["composite"] for c in regions]
+    assert scores == sorted(scores, reverse=True)
+
+
 def test_paper_tables_run_with_every_expectation_met(cli):
     outcome = cli.invoke(main, ["run", str(ROOT / "indices" / "paper_tables.aix")])
     assert outcome.exit_code == 0, outcome.output
