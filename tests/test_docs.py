@@ -118,6 +118,13 @@ def test_a_derived_indicator_names_the_sources_of_what_it_reads(cli, tmp_path):
     ]
     assert "(derived: Bord_raw / Area)" in row
     assert " | derived from asem | " in row
+    # The denominators have a table of their own, with what reads them.
+    lines = target.read_text("utf-8").splitlines()
+    assert '| Area | Land area (Thousand square km) | asem "Area" | Bord |' in lines
+    [gdp] = [r for r in lines if r.startswith("| GDP | GDP (USD Bn) | ")]
+    assert gdp.endswith(
+        "| Goods, Services, FDI, PRemit, ForPort, Research, Pat, CultServ, CultGood |"
+    )
 
 
 def test_the_appendix_lists_the_checks_against_published_figures(cli, tmp_path):

@@ -239,6 +239,30 @@ def _indicator_row(index: Index, r: Resolved) -> dict:
     }
 
 
+def variable_section(index: Index) -> list[dict]:
+    """The series read but not scored: each with its source and column, and
+    what uses it (the derived indicators that read it, the groups weighted
+    by it)."""
+    readers: dict[str, list[str]] = {}
+    for node in index.nodes():
+        if node.derive is not None:
+            for name in references(node.derive.expr):
+                readers.setdefault(name, []).append(node.id)
+    for group in index.groups:
+        if group.by:
+            readers.setdefault(group.by, []).append(f"group {group.code}")
+    return [
+        {
+            "id": v.id,
+            "title": v.title or "",
+            "source": _source_of(index, v.source),
+            "column": v.column,
+            "used_by": readers.get(v.id, []),
+        }
+        for v in index.variables
+    ]
+
+
 def _derived_sources(index: Index, node: Node, seen=frozenset()) -> list[str]:
     """The sources a derived indicator's values come from, through the
     variables and indicators its expression reads, each once."""

@@ -100,6 +100,7 @@ def gather(index: Index, results: Results, date: str, unit=None, year=None) -> d
         "header": content.header_section(index, files, date),
         "framework": content.framework_section(index, resolved),
         "indicators": content.indicator_section(index, resolved),
+        "variables": content.variable_section(index),
         "sources": content.source_section(index),
         "method": content.method_section(index, resolved, results),
         "year": "" if year is None else str(year),

@@ -59,6 +59,16 @@ def children_of(meta: list[dict[str, str]]) -> dict[str, list[dict[str, str]]]:
     return tree
 
 
+# What a value divided by each denominator is per, in the unit of that
+# denominator as COINr's metadata gives it.
+PER = {
+    "Population": "per thousand people",
+    "GDP": "per USD bn of GDP",
+    "Area": "per thousand km² of land",
+    "Energy": "per unit of energy consumption",
+}
+
+
 def node_lines(row, tree, denominate: bool, depth: int) -> list[str]:
     """The lines of one node of the tree and everything below it."""
     pad = "  " * depth
@@ -71,7 +81,10 @@ def node_lines(row, tree, denominate: bool, depth: int) -> list[str]:
             for line in node_lines(child, tree, denominate, depth + 1)
         ]
         return [head, *body, f"{pad}}}"]
-    body = [f'{pad}  unit "{row["Unit"]}"']
+    unit = row["Unit"]
+    if denominate and row["Denominator"] and " per " not in unit:
+        unit = f"{unit} {PER[row['Denominator']]}"
+    body = [f'{pad}  unit "{unit}"']
     if denominate and row["Denominator"]:
         body.append(f"{pad}  derive {row['iCode']}_raw / {row['Denominator']}")
     else:
