@@ -191,6 +191,13 @@ def test_flagged_values_show_their_data_year_and_the_value_imputed(cli, tmp_path
         pages[name] = target.read_text("utf-8").splitlines()
     # Scored for 2024, the patent share is 2023's figure.
     assert "| CN | 2023 | ai_patents_granted_share | 69.7 | 100.00 |" in pages["us"]
+    # COINr's pipeline A, step by step, and a value treated with what it became.
+    assert (
+        "The steps, in the order every run takes them: derive (denominators, "
+        "expressions) → impute → treat outliers → normalize → aggregate → rank."
+    ) in pages["asem"]
+    [flights] = [r for r in pages["asem"] if r.startswith("| MLT | 2018 | Flights |")]
+    assert flights == "| MLT | 2018 | Flights | 0.0156731 → 0.0118871 | 100.00 |"
     [elec] = [r for r in pages["asem"] if r.startswith("| LAO | 2018 | Elec | ")]
     assert re.fullmatch(
         r"\| LAO \| 2018 \| Elec \| 0\.0\d+ \(imputed\) \| [\d.]+ \|", elec

@@ -366,6 +366,7 @@ def method_section(
     leaves = [resolved[n.id] for n in index.nodes() if n.is_leaf and not n.score_from]
     parents = [r for r in resolved.values() if not r.node.is_leaf]
     return {
+        "steps": _steps(index, leaves),
         "normalizations": _grouped(
             leaves,
             lambda r: r.normalization.method,
@@ -424,6 +425,23 @@ def _statistics_apart(leaves: list[Resolved]) -> str:
     if len(words) > 1:
         return ", ".join(words[:-1]) + " and " + words[-1]
     return words[0] if words else ""
+
+
+def _steps(index: Index, leaves: list[Resolved]) -> str:
+    """The steps this index takes, in the order every run takes them."""
+    steps = []
+    if index.groups:
+        steps.append("roll up the groups' values from their members")
+    if any(n.derive is not None for n in index.nodes()):
+        steps.append("derive (denominators, expressions)")
+    if any(r.impute != "none" for r in leaves):
+        steps.append("impute")
+    if any(r.treat != "none" for r in leaves):
+        steps.append("treat outliers")
+    if any(r.transform != "none" for r in leaves):
+        steps.append("transform")
+    steps += ["normalize", "aggregate", "rank"]
+    return " → ".join(steps)
 
 
 def _ranking(index: Index, results: Results) -> dict:
@@ -608,6 +626,8 @@ def _flagged(results: Results, flag: str) -> dict:
             # An imputed cell has no raw value: the value imputed, marked so.
             "raw": row["imputed_value"] if row["raw"] is None else row["raw"],
             "imputed": row["raw"] is None and row["imputed_value"] is not None,
+            # A treated one: the value it was treated to.
+            "treated": row["treated_value"] if flag == "treated" else None,
             "score": row["score"],
         }
         for row in rows.head(LISTED_CELLS).iter_rows(named=True)
