@@ -19,7 +19,7 @@ import polars as pl
 
 from .. import data
 from ..ir import Index, Node
-from ..resolve import Resolved
+from ..resolve import Resolved, resolve
 from ..results import Results
 from ..steps.derive import references
 from . import charts, formulas
@@ -707,6 +707,9 @@ def results_section(index: Index, results: Results, year) -> dict:
         "dimensions": [{"id": d.id, "title": label(d)} for d in dimensions],
         "rows": table,
         "charts": _result_charts(index, table),
+        # Under a geometric or harmonic composite, the weights act as
+        # exponents: a dimension's points are no share of it, and not shown.
+        "points": resolve(index)[index.root.id].aggregate == "arithmetic",
     }
 
 
