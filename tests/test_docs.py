@@ -247,6 +247,17 @@ def test_a_description_changed_past_its_first_words_shows_the_change(cli, tmp_pa
     ) in line
 
 
+def test_of_many_units_the_coverage_lists_those_with_a_gap(cli, tmp_path):
+    target = tmp_path / "hdi.md"
+    outcome = cli.invoke(main, ["docs", "indices/hdi.aix", "-o", str(target)])
+    assert outcome.exit_code == 0, outcome.output
+    text = target.read_text("utf-8")
+    section = text[text.index("## 6. Data coverage") : text.index("## 7. Results")]
+    assert "the other 204 have every indicator observed." in section
+    listed = [r.split(" | ")[0] for r in section.splitlines() if r.startswith("| ")][1:]
+    assert listed == ["| Monaco (MCO)", "| Korea (Democratic People's Rep. of) (PRK)"]
+
+
 def _shown(value, decimals: int) -> str:
     """A number as a published table shows it (half up, after rounding away
     the last bits of the float)."""

@@ -645,8 +645,10 @@ def _flagged(results: Results, flag: str) -> dict:
 # ---- 6. coverage ---------------------------------------------------------------
 
 
-def coverage_section(index: Index, results: Results, year) -> list[dict]:
-    """Per unit and dimension: how many indicators were observed, imputed or missing."""
+def coverage_section(index: Index, results: Results, year) -> dict:
+    """Per unit and dimension: how many indicators were observed, imputed or
+    missing. Of many units, only those with a gap are listed (``rows``), and
+    the others counted (``complete``)."""
     rows = year_rows(results, year)
     units = unit_order(rows)
     table = []
@@ -654,7 +656,16 @@ def coverage_section(index: Index, results: Results, year) -> list[dict]:
         mine = rows.filter(pl.col("unit") == unit)
         cells = [_coverage_cell(mine, d) for d in top_dimensions(index)]
         table.append({"unit": unit, "name": name, "cells": cells})
-    return table
+    if len(table) <= MANY_UNITS:
+        return {"rows": table, "complete": 0}
+    gaps = [
+        row for row in table if any(c["observed"] < c["total"] for c in row["cells"])
+    ]
+    return {"rows": gaps, "complete": len(table) - len(gaps)}
+
+
+# Beyond this many units, the coverage table lists only those with a gap.
+MANY_UNITS = 40
 
 
 def _coverage_cell(rows: pl.DataFrame, dimension: Node) -> dict:
