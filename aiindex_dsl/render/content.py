@@ -230,8 +230,9 @@ def _indicator_row(index: Index, r: Resolved) -> dict:
         "inputs": [_source_of(index, s) for s in _derived_sources(index, node)],
         "cites": [_source_of(index, s) for s in node.cites],
         "data_year": str(node.data_year) if node.data_year else "each year scored",
-        "direction": _direction(r),
-        "transform": r.transform,
+        # A score taken as published has no direction or transform of its own.
+        "direction": "" if node.score_from else _direction(r),
+        "transform": "" if node.score_from else r.transform,
         "normalization": (normalization_text(r)),
         "rationale": (r.anchors.rationale or "") if r.anchors else "",
         "weight": percent(r.weight),
