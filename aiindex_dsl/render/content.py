@@ -338,6 +338,10 @@ def source_section(index: Index) -> list[dict]:
                 ids.append(ref.source)
         for source_id in ids:
             cited.setdefault(source_id, []).append(node.id)
+    for variable in index.variables:
+        cited.setdefault(variable.source, []).append(f"variable {variable.id}")
+    if index.units_from is not None:
+        cited.setdefault(index.units_from.source, []).append("the list of units")
     return [
         {
             "id": s.id,
