@@ -258,6 +258,26 @@ def test_of_many_units_the_coverage_lists_those_with_a_gap(cli, tmp_path):
     assert listed == ["| Monaco (MCO)", "| Korea (Democratic People's Rep. of) (PRK)"]
 
 
+def test_a_source_says_what_uses_it_or_that_nothing_does(cli, tmp_path):
+    entries = {}
+    for name, path in (
+        ("regions", "indices/china_regions.aix"),
+        ("hdi", "indices/hdi.aix"),
+    ):
+        target = tmp_path / f"{name}.md"
+        assert cli.invoke(main, ["docs", path, "-o", str(target)]).exit_code == 0
+        for line in target.read_text("utf-8").splitlines():
+            found = re.match(r"\d+\. \*\*(\w+)\*\*: ", line)
+            if found:
+                entries[found.group(1)] = line
+    # The regions take six dimensions from the paper: the national index's
+    # sources for them are inherited and used by nothing here.
+    assert entries["ifr_wr2024"].endswith(" Used by nothing in this index.")
+    assert entries["nbs_rd_2020"].endswith(" Used by: gerd_pct_gdp, variable gdp.")
+    # The HDI's one file lists its units too.
+    assert entries["hdr"].endswith(" Used by: eys, gnipc, le, mys, the list of units.")
+
+
 def _shown(value, decimals: int) -> str:
     """A number as a published table shows it (half up, after rounding away
     the last bits of the float)."""
