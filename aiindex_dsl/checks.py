@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterator
+from contextvars import ContextVar
 
 from .build import collector_paused
 from .diagnostics import AixError, Diagnostic, did_you_mean
@@ -51,11 +52,37 @@ METHODS = {
 def check(index: Index) -> Index:
     """Return the index unchanged if it is consistent; raise every problem if not."""
     with collector_paused():
-        problems = [problem for rule in CHECKS for problem in rule(index)]
+        walked = tuple(index.root.walk())
+        token = _TREE.set((index.root, walked, tuple(cascade(index.root))))
+        try:
+            problems = [problem for rule in CHECKS for problem in rule(index)]
+        finally:
+            _TREE.reset(token)
     if problems:
         problems = [_after_removal(index, problem) for problem in problems]
         raise AixError(sorted(problems, key=_place))
     return index
+
+
+# The tree of the index being checked, walked once for all the rules: its
+# root, every node (root first) and each with the settings in force at it.
+_TREE: ContextVar[tuple | None] = ContextVar("aix_checked_tree", default=None)
+
+
+def _walked(index: Index) -> tuple[Node, ...]:
+    """Every node of the index, the root first (``index.root.walk()``)."""
+    tree = _TREE.get()
+    if tree is not None and tree[0] is index.root:
+        return tree[1]
+    return tuple(index.root.walk())
+
+
+def _cascaded(index: Index) -> tuple[tuple[Node, dict], ...]:
+    """``cascade(index.root)``, computed once per check."""
+    tree = _TREE.get()
+    if tree is not None and tree[0] is index.root:
+        return tree[2]
+    return tuple(cascade(index.root))
 
 
 def _after_removal(index: Index, problem: Diagnostic) -> Diagnostic:
@@ -80,7 +107,7 @@ def _after_removal(index: Index, problem: Diagnostic) -> Diagnostic:
                 f"{removal.span} removes {removal.what} `{removal.id}` "
                 f"from `{removal.parent}`"
             )
-    for node in index.root.walk():
+    for node in _walked(index):
         for child in node.children:
             added = child.span is not None and child.span.file == index.path
             if added and f"`{node.id}`" in problem.message:
@@ -105,7 +132,7 @@ def duplicate_ids(index: Index) -> Iterator[Diagnostic]:
     """Two nodes, units, sources or variables with the same id. The index
     itself, its dimensions, indicators and variables share one set of ids:
     each names a series of the data and of the results."""
-    series = [("node", n) for n in index.root.walk()]
+    series = [("node", n) for n in _walked(index)]
     series += [("variable", v) for v in index.variables]
     groups = [
         series,
@@ -136,7 +163,7 @@ KEY_COLUMNS = ("unit", "name", "year", "rank")
 def reserved_ids(index: Index) -> Iterator[Diagnostic]:
     """A dimension or indicator whose id is that of a key column of the wide
     results, where each node has a column named by its id."""
-    for node in index.root.walk():
+    for node in _walked(index):
         if node.id in KEY_COLUMNS:
             yield Diagnostic(
                 "E253",
@@ -163,11 +190,11 @@ def _declared_at(span: Span | None, beside: Span | None) -> str:
 def unknown_sources(index: Index) -> Iterator[Diagnostic]:
     """A reference to a source that is not declared."""
     known = [s.id for s in index.sources]
-    refs = [(n.data or n.score_from) for n in index.nodes()]
+    refs = [(n.data or n.score_from) for n in _walked(index)[1:]]
     refs += list(index.variables)
     if index.units_from is not None:
         refs.append(index.units_from)
-    for node in index.nodes():
+    for node in _walked(index)[1:]:
         for cited in node.cites:
             if cited not in known:
                 yield Diagnostic(
@@ -190,9 +217,10 @@ def unknown_sources(index: Index) -> Iterator[Diagnostic]:
 
 def unknown_references(index: Index) -> Iterator[Diagnostic]:
     """An expression naming something that is neither an indicator nor a variable."""
-    known = [n.id for n in index.indicators()] + [v.id for v in index.variables]
+    known = [n.id for n in _walked(index) if n.kind == "indicator"]
+    known += [v.id for v in index.variables]
     known_set = set(known)
-    for node in index.nodes():
+    for node in _walked(index)[1:]:
         if node.derive is None:
             continue
         for ref in _refs(node.derive.expr):
@@ -351,7 +379,7 @@ def _units(count: int) -> str:
 
 def unknown_nodes(index: Index) -> Iterator[Diagnostic]:
     """Expectations about nodes the tree does not have."""
-    ids = [n.id for n in index.root.walk()] + ["composite"]
+    ids = [n.id for n in _walked(index)] + ["composite"]
     known = set(ids)
     for expectation in index.expectations:
         if expectation.node not in known:
@@ -391,7 +419,7 @@ def derivation_cycles(index: Index) -> Iterator[Diagnostic]:
     from ``a``)."""
     uses = {
         n.id: [r.name for r in _refs(n.derive.expr) if r.name != n.id]
-        for n in index.nodes()
+        for n in _walked(index)[1:]
         if n.derive is not None
     }
     state: dict[str, int] = {}
@@ -541,7 +569,7 @@ def series_rollups(index: Index) -> Iterator[Diagnostic]:
     from data, and with the same rules as a group's."""
     variables = [v.id for v in index.variables]
     written = [(f"variable `{v.id}`", v.rollup) for v in index.variables if v.rollup]
-    for node in index.root.walk():
+    for node in _walked(index):
         if node.rollup is None:
             continue
         if node.data is None:
@@ -569,7 +597,7 @@ def series_rollups(index: Index) -> Iterator[Diagnostic]:
 
 def weights(index: Index) -> Iterator[Diagnostic]:
     """Non-positive weights, and sibling weights that do not sum to 100%."""
-    for node, in_force in cascade(index.root):
+    for node, in_force in _cascaded(index):
         if node.weight is not None and node.weight.value <= 0:
             yield Diagnostic(
                 "E220",
@@ -654,7 +682,7 @@ def cascade(root: Node) -> Iterator[tuple[Node, dict]]:
 
 def anchors(index: Index) -> Iterator[Diagnostic]:
     """Anchors that coincide, and transforms the anchors cannot take."""
-    for node in index.root.walk():
+    for node in _walked(index):
         norm = node.normalization
         if norm is None or norm.anchors is None:
             continue
@@ -694,7 +722,7 @@ def _direction_over_anchors(index: Index) -> Iterator[Diagnostic]:
     with anchors: the anchors set their direction, so it would do nothing.
     (Both written on one node is E245 above.)"""
     reached: dict[int, tuple[Setting, list[str]]] = {}
-    for node, in_force in cascade(index.root):
+    for node, in_force in _cascaded(index):
         direction, norm = in_force.get("direction"), in_force.get("normalization")
         if not node.is_leaf or direction is None or direction.value != "negative":
             continue
@@ -720,7 +748,7 @@ def _direction_over_anchors(index: Index) -> Iterator[Diagnostic]:
 
 
 def _transform_domains(index: Index) -> Iterator[Diagnostic]:
-    for node, in_force in cascade(index.root):
+    for node, in_force in _cascaded(index):
         transform = in_force.get("transform")
         norm = in_force.get("normalization")
         if transform is None or norm is None or norm.anchors is None:
@@ -752,7 +780,7 @@ def tree_shape(index: Index) -> Iterator[Diagnostic]:
             index.span,
             ('add `dimension NAME "Title" { indicator ... }`',),
         )
-    for node in index.nodes():
+    for node in _walked(index)[1:]:
         yield from _node_shape(node)
         if not node.children:
             yield from _parent_settings(node)
@@ -856,7 +884,7 @@ def _node_shape(node: Node) -> Iterator[Diagnostic]:
 
 def method_names(index: Index) -> Iterator[Diagnostic]:
     """Names of methods, formats and layouts that aix does not know."""
-    for node in index.root.walk():
+    for node in _walked(index):
         for field, allowed in METHODS.items():
             setting = getattr(node, field)
             if setting is not None and setting.value not in allowed:
@@ -922,7 +950,7 @@ def sources(index: Index) -> Iterator[Diagnostic]:
             )
     by_id = {s.id: s for s in index.sources}
     yield from _without_years(index, by_id)
-    for node in index.nodes():
+    for node in _walked(index)[1:]:
         source = by_id.get(node.data.source) if node.data else None
         if (
             source
@@ -943,7 +971,7 @@ def _without_years(index: Index, by_id: dict) -> Iterator[Diagnostic]:
     years: its rows would belong to none of them."""
     if len(index.years) < 2:
         return
-    refs = [n.data or n.score_from for n in index.nodes()]
+    refs = [n.data or n.score_from for n in _walked(index)[1:]]
     refs += list(index.variables)
     read = dict.fromkeys(ref.source for ref in refs if ref is not None)
     shown = ", ".join(str(y) for y in index.years[:3])
