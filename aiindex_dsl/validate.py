@@ -780,33 +780,42 @@ def _check_values(
     scope = _scope(index)
 
     problems = []
-    for (source, cells, wanted), table in zip(sources, tables, strict=True):
-        problems += _codes_not_found(source, wanted, table)
+    for (source, cells, _), table in zip(sources, tables, strict=True):
         problems += _cell_diagnostics(index, source, _bad_cells(table, cells, scope))
         problems += _values_without_unit(source, table)
     if problems:
         raise AixError(problems)
-    # The checks below read the tables in memory, in one pass.
+    # The checks below read the tables in memory, as queries run together.
     values = _scored_units(pl.concat([_good(table).select(VALUES) for table in tables]))
     scored = values.lazy().filter(scope)
-    repeated = [
-        _duplicates(_good(table).select(VALUES).lazy().filter(scope))
-        for (source, _, wanted), table in zip(sources, tables, strict=True)
-        if not _keys_sorted(table, source, _row_key(source, wanted, units))
-    ]
-    outside, present, clipped, *repeated = pl.collect_all(
+    keyed = list(zip(sources, tables, strict=True))
+    long = [(s, w, t) for (s, _, w), t in keyed if s.layout == "long"]
+    outside, present, clipped, *found = pl.collect_all(
         [
             _outside_domain(scored, transforms),
             _present(index, values.lazy()),
             _clipped(scored, _bounds(resolved)),
-            *repeated,
+            *[_rising(t, s, _row_key(s, w, units)) for (s, _, w), t in keyed],
+            *[_series_read(table) for _, _, table in long],
         ],
         engine=data.engine(index),
     )
-
+    rising, read = found[: len(keyed)], found[len(keyed) :]
     problems = [
+        problem
+        for (source, wanted, _), series in zip(long, read, strict=True)
+        for problem in _codes_not_found(source, wanted, series)
+    ]
+    # Rows whose keys rise strictly cannot repeat one: only the others are
+    # searched for repeats.
+    repeated = [
+        _duplicates(_good(table).select(VALUES).lazy().filter(scope))
+        for (_, table), up in zip(keyed, rising, strict=True)
+        if up.item() is False
+    ]
+    problems += [
         _duplicate(index, row)
-        for table in repeated
+        for table in pl.collect_all(repeated, engine=data.engine(index))
         for row in table.iter_rows(named=True)
     ]
     problems += _domain_problems(index, outside, transforms)
@@ -863,12 +872,15 @@ def _scored_units(values: pl.DataFrame) -> pl.DataFrame:
     return values.filter(pl.col("unit").is_not_null())
 
 
-def _codes_not_found(source: Source, wanted, table: pl.DataFrame) -> list:
-    """The codes a long file was to be read for that no row of it holds, as
-    a wide file's missing column is (with the closest codes it does hold)."""
-    if source.layout != "long":
-        return []
-    read = table.lazy().select(pl.col("series").unique().cast(pl.String)).collect()
+def _series_read(table: pl.DataFrame) -> pl.LazyFrame:
+    """The series a long file's rows hold (see :func:`_codes_not_found`)."""
+    return table.lazy().select(pl.col("series").unique().cast(pl.String))
+
+
+def _codes_not_found(source: Source, wanted, read: pl.DataFrame) -> list:
+    """The codes a long file was to be read for that no row of it holds
+    (``read``: the series its rows hold), as a wide file's missing column is
+    (with the closest codes it does hold)."""
     found = set(read.to_series().drop_nulls().to_list())
     missing = [r for r in wanted if r.series not in found]
     if not missing:
@@ -931,7 +943,7 @@ class RowKey:
 
     When a source's rows come in strictly increasing order of their keys, no
     two rows share them, and the search for duplicates can skip the source
-    (:func:`_keys_sorted`).
+    (:func:`_rising`).
     """
 
     YEARS = 100_000  # a year beyond +-99,999 is not read as one
@@ -971,12 +983,13 @@ def _row_key(source: Source, wanted, units: Sequence[str]) -> RowKey:
     return RowKey(units, len(codes))
 
 
-def _keys_sorted(table: pl.DataFrame, source: Source, key: RowKey) -> bool:
+def _rising(table: pl.DataFrame, source: Source, key: RowKey) -> pl.LazyFrame:
     """Whether the keys of one source's rows (see :class:`RowKey`) come in
-    strictly increasing order. The cells of a wide file repeat its rows once
-    per series and column read: those of the first are enough."""
+    strictly increasing order: one value, False if not. The cells of a wide
+    file repeat its rows once per series and column read: those of the first
+    are enough."""
     if table.height == 0:
-        return True
+        return pl.LazyFrame({"key": [True]})
     rows = table.lazy()
     if source.layout != "long":
         first = (pl.col("series") == table["series"][0]) & (
@@ -985,10 +998,9 @@ def _keys_sorted(table: pl.DataFrame, source: Source, key: RowKey) -> bool:
         rows = rows.filter(first)
     code = pl.col("code").cast(pl.UInt64) if source.layout == "long" else None
     keys = rows.select(key(pl.col("unit"), pl.col("year"), code)).drop_nulls()
-    # As a query, which runs on every core (the first row has no previous).
+    # The first row has no previous: null, which `all` passes over.
     after = pl.col("key") > pl.col("key").shift(1)
-    rising = keys.select(after.all()).collect().item()
-    return rising is not False
+    return keys.select(after.all())
 
 
 def _bad_cells(table: pl.DataFrame, cells, scope: pl.Expr):
