@@ -590,6 +590,28 @@ class Builder:
         value = str(layout) if by is None else f"{layout}_by_{by}"
         return Statement("layout", value.lower(), self.span(children))
 
+    def unit_codes(self, children):
+        _, _, _, *codes, _ = children
+        span = self.span(children)
+        if len(codes) % 2:
+            self.problems.append(
+                Diagnostic(
+                    "E259",
+                    f"`unit codes` pairs each code of the file with one of the "
+                    f"index: `{_code(codes[-1])}` has no pair",
+                    self.span([codes[-1]]),
+                    (
+                        "write the file's code, then the index's: "
+                        "`unit codes { USA US }`",
+                    ),
+                )
+            )
+            codes = codes[:-1]
+        pairs = tuple(
+            (_code(codes[i]), _code(codes[i + 1])) for i in range(0, len(codes), 2)
+        )
+        return Statement("unit_codes", pairs, span)
+
     def missing_markers(self, children):
         _, *texts = children
         return Statement(

@@ -302,6 +302,34 @@ def named_units(index: Index, units: list[str]) -> Iterator[Diagnostic]:
                 did_you_mean(expectation.unit, codes),
             )
     yield from _unranked(index, codes)
+    yield from _unit_codes(index, codes)
+
+
+def _unit_codes(index: Index, codes: list[str]) -> Iterator[Diagnostic]:
+    """A source's ``unit codes``: each to a unit of the index, each code of
+    the file given once."""
+    known = set(codes)
+    for source in index.sources:
+        seen: set[str] = set()
+        for theirs, ours in source.unit_codes:
+            if theirs in seen:
+                yield Diagnostic(
+                    "E261",
+                    f"`unit codes` of source `{source.id}` give the file's code "
+                    f"`{theirs}` twice",
+                    source.span,
+                    ("keep one pair for it",),
+                )
+            seen.add(theirs)
+            if ours not in known:
+                yield Diagnostic(
+                    "E260",
+                    f"`unit codes` of source `{source.id}` read `{theirs}` as "
+                    f"`{ours}`, which the index does not have",
+                    source.span,
+                    did_you_mean(ours, codes)
+                    or ("the second code of each pair is the index's",),
+                )
 
 
 def _unranked(index: Index, codes: list[str]) -> Iterator[Diagnostic]:

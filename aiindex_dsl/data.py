@@ -107,7 +107,7 @@ def scan(source: Source) -> pl.LazyFrame:
         )
     kind = format_of(source)
     try:
-        return _scan(path, kind, source)
+        return recoded(_scan(path, kind, source), source)
     except (pl.exceptions.PolarsError, OSError, ValueError) as error:
         raise _problem(
             source,
@@ -194,13 +194,25 @@ def is_number(text: str) -> bool:
 def scan_typed(source: Source, columns: dict[str, pl.DataType]) -> pl.LazyFrame:
     """A text file read with ``columns`` parsed as numbers by the reader: a
     cell that is not a number fails the read (then the file is read as text)."""
-    return pl.scan_csv(
+    frame = pl.scan_csv(
         path_of(source),
         separator="\t" if format_of(source) == "tsv" else ",",
         infer_schema=False,
         empty_string_is_null=True,
         schema_overrides=columns,
     )
+    return recoded(frame, source)
+
+
+def recoded(frame: pl.LazyFrame, source: Source) -> pl.LazyFrame:
+    """The file with its unit codes as the index names them, where the source
+    says so (``unit codes { USA US }``); the others as they are."""
+    if not source.unit_codes:
+        return frame
+    column = pl.col(source.unit_column).cast(pl.String)
+    mapping = dict(source.unit_codes)
+    recoded = column.str.strip_chars().replace(mapping)
+    return frame.with_columns(recoded.fill_null(column))
 
 
 def remember_typed(source: Source, columns: dict[str, pl.DataType]) -> None:

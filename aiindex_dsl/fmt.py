@@ -66,6 +66,7 @@ SOURCE_ORDER = (
     "indicator_column",
     "value_column",
     "missing",
+    "unit_codes",
 )
 # Node settings in the order they are printed, by the builder's statement name.
 NODE_ORDER = (
@@ -361,6 +362,9 @@ class Printer:
             return f"{name} {value.replace('_by_', ' by ')}"
         if name == "missing":
             return "missing " + " ".join(quote(m, depth) for m in value)
+        if name == "unit_codes":
+            pairs = "  ".join(f"{code_text(a)} {code_text(b)}" for a, b in value)
+            return f"unit codes {{ {pairs} }}"
         keyword = name.replace("_", " ")
         return f"{keyword} {quote(value, depth)}"
 

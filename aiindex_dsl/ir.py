@@ -132,6 +132,9 @@ class Source(Model):
     indicator_column: str = "indicator"
     value_column: str = "value"
     missing: tuple[str, ...] = ()
+    # Pairs (the file's code, the index's): a file that names its units
+    # otherwise than the index does (``USA`` for ``US``).
+    unit_codes: tuple[tuple[str, str], ...] = ()
     span: Span | None = None
     origin: str | None = Field(
         default=None, description="The .aix file that declared it (for relative paths)."

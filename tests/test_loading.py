@@ -51,6 +51,21 @@ def test_csv_with_byte_order_mark_crlf_and_missing_markers(scratch):
     assert values(results) == EXPECTED
 
 
+def test_unit_codes_read_a_files_codes_as_the_indexs(scratch):
+    # The file names its units otherwise; a unit it holds that the index
+    # does not (Z) is left out, as ever.
+    data = "unit,x,y\nAlpha,1.5,\n Bee ,3,4\nZ,9,9\n"
+    source = 'unit codes { Alpha A  "Bee" B }'
+    results = run(scratch, {"d.csv": data}, "d.csv", source=source)
+    assert values(results) == EXPECTED
+    # The same in Parquet.
+    buffer = io.BytesIO()
+    frame = {"unit": ["Alpha", "Bee"], "x": [1.5, 3.0], "y": [None, 4.0]}
+    pl.DataFrame(frame).write_parquet(buffer)
+    results = run(scratch, {"d.parquet": buffer.getvalue()}, "d.parquet", source=source)
+    assert values(results) == EXPECTED
+
+
 def test_declared_missing_marker(scratch):
     data = "unit,x,y\nA,1.5,-\nB,3,4\n"
     results = run(scratch, {"d.csv": data}, "d.csv", source='missing "-"')

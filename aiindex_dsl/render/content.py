@@ -354,6 +354,7 @@ def source_section(index: Index) -> list[dict]:
             "licence": s.licence or "",
             "note": _sentence(s.note or ""),
             "file": s.file or "",
+            "codes": ", ".join(f"{theirs} as {ours}" for theirs, ours in s.unit_codes),
             "used_by": sorted(set(cited.get(s.id, []))),
         }
         for s in index.sources
