@@ -90,19 +90,21 @@ def _after_removal(index: Index, problem: Diagnostic) -> Diagnostic:
     child's line (the parent itself is not at fault): a ``remove`` of what
     the problem names, or of a node under it; a node the child adds under
     the node it names."""
-    elsewhere = problem.span is None or problem.span.file != index.path
-    if not index.extends or not elsewhere:
+    if not index.extends:
         return problem
+    elsewhere = problem.span is None or problem.span.file != index.path
     hints = []
     for removal in index.removals:
         if removal.span is None:
             continue
+        # What the child removes, named by a problem anywhere (a group of the
+        # child's own may still list a unit it removes from the parent).
         if f"`{removal.id}`" in problem.message:
             hints.append(
                 f"{removal.span} removes {removal.what} `{removal.id}`: keep it, "
                 "or remove or declare anew what names it"
             )
-        elif removal.parent and f"`{removal.parent}`" in problem.message:
+        elif elsewhere and removal.parent and f"`{removal.parent}`" in problem.message:
             hints.append(
                 f"{removal.span} removes {removal.what} `{removal.id}` "
                 f"from `{removal.parent}`"
@@ -110,7 +112,7 @@ def _after_removal(index: Index, problem: Diagnostic) -> Diagnostic:
     for node in _walked(index):
         for child in node.children:
             added = child.span is not None and child.span.file == index.path
-            if added and f"`{node.id}`" in problem.message:
+            if elsewhere and added and f"`{node.id}`" in problem.message:
                 hints.append(
                     f"{child.span} adds {child.kind} `{child.id}` under `{node.id}`"
                 )
@@ -422,7 +424,17 @@ def unknown_nodes(index: Index) -> Iterator[Diagnostic]:
 
 
 def expectation_years(index: Index) -> Iterator[Diagnostic]:
-    """Expectations for a year the index does not cover."""
+    """Expectations for a year the index does not cover, and tolerances
+    below 0, which no value could meet."""
+    for expectation in index.expectations:
+        if expectation.tolerance is not None and expectation.tolerance < 0:
+            yield Diagnostic(
+                "E262",
+                f"the tolerance of an expectation is a distance, at least 0, "
+                f"not {expectation.tolerance:g}",
+                expectation.span,
+                (f"write `within {-expectation.tolerance:g}`",),
+            )
     if not index.years:
         return
     for expectation in index.expectations:

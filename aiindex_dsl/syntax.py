@@ -576,6 +576,9 @@ def _malformed_number(text: str, position: int, path: str, line: int):
     word = text[start:end].rstrip("%")
     if not word[:1].isdigit() or start == position or _is_number(word):
         return None
+    if '"' in word:
+        # The end of a quoted text (`"EU 27",`), not a number.
+        return None
     column = start - (text.rfind("\n", 0, start) + 1) + 1
     span = _span(path, line, column, len(word))
     hint = "write numbers as 12, 12.5, -3, 1_000 or 1e6"

@@ -431,10 +431,12 @@ def _require(source, names, needed) -> None:
             problems.append(_named_twice(source, names, column, twins[column], span))
         if column in names:
             continue
-        hints = did_you_mean(column, names) or (
-            f"the file's columns are: {', '.join(names[:12])}",
+        # The header as written: a name it gives twice, once.
+        header = [n for n in names if not _twin_of(n, names)]
+        hints = did_you_mean(column, header) or (
+            f"the file's columns are: {', '.join(header[:12])}",
         )
-        hints += _role_hint(source, column, names)
+        hints += _role_hint(source, column, header)
         message = f"{data.path_of(source)} has no column `{column}`"
         problems.append(Diagnostic("E404", message, span, hints))
     if problems:
@@ -489,6 +491,12 @@ def _other_separator(source, names) -> AixError | None:
 
 # A header's second ``NAME`` as the readers rename it.
 _TWIN = re.compile(r"(.+)_duplicated_\d+")
+
+
+def _twin_of(name: str, names: list[str]) -> bool:
+    """Whether ``name`` is the readers' name for a header's second ``NAME``."""
+    twin = _TWIN.fullmatch(name)
+    return bool(twin) and twin.group(1) in names
 
 
 def _twins(names: list[str]) -> dict[str, list[int]]:

@@ -230,3 +230,19 @@ def test_run_refuses_an_output_it_cannot_write_before_computing(cli, root, monke
     outcome = cli.invoke(main, ["run", "indices/us_china.aix", "--wide"])
     assert outcome.exit_code == 2
     assert "E506" in outcome.stderr
+
+
+def test_check_finds_what_only_computing_the_scores_shows(cli, tmp_path):
+    (tmp_path / "d.csv").write_text("unit,x\nA,1\nB,3\n")
+    definition = tmp_path / "t.aix"
+    definition.write_text(
+        'index t "T" {\n  units { A B }\n  source d "D" { file "d.csv" }\n'
+        '  impute mean by "region"\n  indicator x "X" { from d "x" }\n}\n'
+    )
+    outcome = cli.invoke(main, ["check", str(definition)])
+    assert outcome.exit_code == 1
+    assert 'error[E415]: no data file of the index has the column "region"' in (
+        outcome.stderr
+    )
+    # The definition alone has no problem.
+    assert cli.invoke(main, ["check", "--no-data", str(definition)]).exit_code == 0

@@ -160,6 +160,20 @@ def test_a_problem_the_child_makes_in_the_parent_points_at_the_child(tmp_path):
     assert found["E227"].endswith("child.aix:3:3 removes indicator `y` from `b`")
 
 
+def test_a_unit_removed_and_still_named_by_the_child_points_at_the_removal(
+    tmp_path,
+):
+    body = "  remove unit CN\n  remove group G\n  group H { members US CN }"
+    with pytest.raises(AixError) as caught:
+        check(child(tmp_path, body))
+    [problem] = [d for d in caught.value.diagnostics if d.code == "E215"]
+    assert problem.span.file.endswith("child.aix")
+    assert problem.hints[0].endswith(
+        "child.aix:2:3 removes unit `CN`: keep it, "
+        "or remove or declare anew what names it"
+    )
+
+
 def test_removing_what_the_parent_lacks_is_an_error(tmp_path):
     with pytest.raises(AixError) as caught:
         child(tmp_path, "  remove indicator gonne")
