@@ -278,6 +278,35 @@ def test_a_source_says_what_uses_it_or_that_nothing_does(cli, tmp_path):
     assert entries["hdr"].endswith(" Used by: eys, gnipc, le, mys, the list of units.")
 
 
+def test_a_group_covered_in_part_is_shown_so_and_its_unscored_parent_why(cli, tmp_path):
+    (tmp_path / "d.csv").write_text(
+        "unit,pop,a,b,c\nDE,80,1,2,3\nFR,60,2,1,2\nIT,50,3,3,\nES,40,1,1,1\n"
+    )
+    definition = tmp_path / "g.aix"
+    definition.write_text(
+        'index g "G" {\n  units { DE FR IT ES }\n'
+        '  group NORTH "North" { members DE FR  rollup weighted_mean by pop }\n'
+        '  group SOUTH "South" { members IT ES  rollup weighted_mean by pop }\n'
+        '  source d "D" { file "d.csv" }\n'
+        '  variable pop "Population" from d "pop"\n  anchors worst 0 best 5\n'
+        '  dimension d1 "First" { indicator a "A" { from d "a" }'
+        '  indicator b "B" { from d "b" } }\n'
+        '  dimension d2 "Second" { coverage 50%  indicator c "C" { from d "c" } }\n}\n'
+    )
+    target = tmp_path / "g.md"
+    outcome = cli.invoke(
+        main, ["docs", str(definition), "--unit", "SOUTH", "-o", str(target)]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    lines = target.read_text("utf-8").splitlines()
+    # C is rolled up from ES alone: 40 of the 90 people, 44.4% of the weight.
+    assert "| South (SOUTH) | 2/0/0 of 2 | 1/0/0 of 1 (1 in part) |" in lines
+    assert (
+        "**Second** (d2), arithmetic mean: n/a (44.4% of its weight is backed by "
+        "data, below its minimum coverage of 50%)"
+    ) in lines
+
+
 def _shown(value, decimals: int) -> str:
     """A number as a published table shows it (half up, after rounding away
     the last bits of the float)."""

@@ -679,12 +679,16 @@ def _coverage_cell(rows: pl.DataFrame, dimension: Node) -> dict:
     cells = rows.filter(pl.col("node").is_in(ids))
     imputed = int(cells["imputed"].sum())
     observed = int((cells["raw"].is_not_null() & ~cells["imputed"]).sum())
+    # A group's value rolled up from some of its members covers it in part.
+    coverage = cells["coverage"]
+    partial = int(((coverage > 0) & (coverage < 1) & ~cells["imputed"]).sum())
     total = len(ids)
     missing = total - observed - imputed
     return {
         "dimension": dimension.id,
         "total": total,
         "observed": observed,
+        "partial": partial,
         "imputed": imputed,
         "missing": missing,
         "observed_share": percent(observed / total if total else None),

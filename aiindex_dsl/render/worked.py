@@ -20,6 +20,7 @@ from .content import (
     forms,
     label,
     normalization_text,
+    percent,
     unit_order,
     year_rows,
 )
@@ -196,11 +197,27 @@ def _worked_parent(index: Index, resolved: dict[str, Resolved], node: Node, rows
         "aggregate": r.aggregate,
         "score": parent_row["score"] if parent_row else None,
         "points": parent_row["points"] if parent_row else None,
+        "why": _unscored(r, parent_row, children),
         "children": children,
         "sum": _weighted_sum(
             r.aggregate, children, parent_row, 2 + extra_decimals(index)
         ),
     }
+
+
+def _unscored(r: Resolved, row, children: list[dict]) -> str:
+    """Why a parent has no score for the unit (empty when it has one)."""
+    if row is not None and row["score"] is not None:
+        return ""
+    if not any(c["score"] is not None for c in children):
+        return "none of its parts has a score"
+    coverage = row["coverage"] if row is not None else None
+    if coverage is not None and coverage < r.min_coverage:
+        return (
+            f"{percent(coverage)} of its weight is backed by data, below its "
+            f"minimum coverage of {percent(r.min_coverage)}"
+        )
+    return ""
 
 
 def _weighted_sum(method: str, children: list[dict], parent, digits: int):
