@@ -173,6 +173,7 @@ def read_cells(source: Source, wanted: list[data.Request], index: Index):
     _file_itself(source)
     frame = data.scan(source)
     names = data.columns(frame, source)
+    _wide_read_as_long(source, wanted, names)
     _require(source, names, _needed_columns(source, wanted, names))
 
     offset = 2 if data.format_of(source) in TEXT_FORMATS else 1
@@ -441,6 +442,22 @@ def _require(source, names, needed) -> None:
         problems.append(Diagnostic("E404", message, span, hints))
     if problems:
         raise AixError(problems)
+
+
+def _wide_read_as_long(source: Source, wanted, names: list[str]) -> None:
+    """A source declared `layout long` whose file has no column of codes but
+    a column for each code read: the file is wide."""
+    if source.layout != "long" or source.indicator_column in names:
+        return
+    codes = list(dict.fromkeys(r.ref.selector for r in wanted))
+    if not codes or not all(code in names for code in codes):
+        return
+    shown = ", ".join(f"`{c}`" for c in codes[:4]) + (", ..." if len(codes) > 4 else "")
+    what = (
+        f"has a column for each code read ({shown}) and no column "
+        f"`{source.indicator_column}`: it is laid out wide, not long"
+    )
+    raise _file_problem(source, "E404", what, "drop `layout long` from the source")
 
 
 # The columns a source reads by default, by the statement that names another.
