@@ -11,6 +11,7 @@ nothing to keep intact.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Callable
@@ -186,14 +187,16 @@ def _mode_for(path: str) -> int:
 
 def _unwritable(path: str, error: OSError) -> AixError:
     reason = error.strerror or str(error)
+    if isinstance(error, IsADirectoryError):
+        hint = "name a file inside the folder, or another file"
+    elif error.errno == errno.ENOSPC:
+        hint = "free some space on the disk, or write elsewhere"
+    else:
+        hint = "check that the folder exists and that you may write to it"
     return AixError(
         [
             Diagnostic(
-                "E502",
-                f"cannot write {path}: {reason}",
-                None,
-                ("check that the folder exists and that you may write to it",),
-                location=path,
+                "E502", f"cannot write {path}: {reason}", None, (hint,), location=path
             )
         ]
     )
