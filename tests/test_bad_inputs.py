@@ -260,14 +260,20 @@ def test_a_file_that_does_not_exist(cli, tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_problems_as_json_carry_code_span_and_hints(cli, monkeypatch):
+def _json_record(cli, command: str, path: str, exit_code: int) -> dict:
+    """The one record ``aix COMMAND PATH --format json`` prints."""
     import json
 
+    result = cli.invoke(main, [command, path, "--format", "json"])
+    assert result.exit_code == exit_code
+    [record] = json.loads(result.stdout)["diagnostics"]
+    return record
+
+
+def test_problems_as_json_carry_code_span_and_hints(cli, monkeypatch):
     monkeypatch.chdir(ROOT)
     path = "tests/bad_inputs/data_thousands_separator.aix"
-    result = cli.invoke(main, ["run", path, "--format", "json"])
-    assert result.exit_code == 1
-    [record] = json.loads(result.stdout)["diagnostics"]
+    record = _json_record(cli, "run", path, 1)
     assert record["code"] == "E410"
     assert record["location"] == "tests/bad_inputs/data/thousands.csv:2"
     assert record["span"]["file"] == path
@@ -276,13 +282,9 @@ def test_problems_as_json_carry_code_span_and_hints(cli, monkeypatch):
 
 
 def test_a_warning_at_a_line_carries_its_span_in_json(cli, monkeypatch):
-    import json
-
     monkeypatch.chdir(ROOT)
     path = "tests/bad_inputs/data_unit_without_data.aix"
-    result = cli.invoke(main, ["check", path, "--format", "json"])
-    assert result.exit_code == 0
-    [record] = json.loads(result.stdout)["diagnostics"]
+    record = _json_record(cli, "check", path, 0)
     assert (record["code"], record["severity"]) == ("W401", "warning")
     assert record["location"] == f"{path}:5:11"
     assert (record["span"]["file"], record["span"]["line"]) == (path, 5)

@@ -442,31 +442,20 @@ def test_a_year_without_data_is_warned_of_with_what_imputation_fills(
 def test_a_unit_without_values_that_imputation_fills_is_not_said_to_be_missing(
     scratch,
 ):
-    data = "code,x,y\nA,1.5,2\nB,3,4\nC,,\n"
-    units = 'units from d code "code"'
-    with pytest.warns(AixWarning) as caught:
-        run(
-            scratch,
-            {"d.csv": data},
-            "d.csv",
-            source='unit column "code"  ',
-            units=units + "\n  impute mean",
-        )
-    (message,) = [str(w.message) for w in caught if "unit `C`" in str(w.message)]
-    assert message.endswith(
+    def warned(settings: str) -> str:
+        data = "code,x,y\nA,1.5,2\nB,3,4\nC,,\n"
+        units = 'units from d code "code"\n' + settings
+        with pytest.warns(AixWarning) as caught:
+            run(scratch, {"d.csv": data}, "d.csv", 'unit column "code"', units)
+        (message,) = [str(w.message) for w in caught if "unit `C`" in str(w.message)]
+        return message
+
+    assert warned("impute mean").endswith(
         "unit `C` has no value in any data file; its values will be imputed "
         "from the other units' (`impute mean`), and ranked on them: `coverage 50%` "
         "at the top of the index would leave a unit with less than half its "
         "weight observed unscored"
     )
     # With a minimum coverage, the unit is not ranked and the warning says no more.
-    with pytest.warns(AixWarning) as caught:
-        run(
-            scratch,
-            {"d.csv": data},
-            "d.csv",
-            source='unit column "code"  ',
-            units=units + "\n  impute mean\n  coverage 50%",
-        )
-    (message,) = [str(w.message) for w in caught if "unit `C`" in str(w.message)]
+    message = warned("impute mean\n  coverage 50%")
     assert message.endswith("from the other units' (`impute mean`)")
