@@ -687,10 +687,20 @@ def _sibling_weights(node: Node, mode: str) -> Iterator[Diagnostic]:
         hints.append("fix them, or write `weights relative` to rescale them")
         yield Diagnostic(
             "E222",
-            f"the weights under `{node.id}` sum to {total * 100:.6g}%, not 100%",
+            f"the weights under `{node.id}` sum to {_percent_apart(total)}, not 100%",
             weighted[0].weight.span,
             tuple(hints),
         )
+
+
+def _percent_apart(total: float) -> str:
+    """A sum of weights as a percentage with the digits that tell it from
+    100% (``100.0002%``, not ``100%``)."""
+    for digits in range(6, 18):
+        shown = f"{total * 100:.{digits}g}"
+        if float(shown) != 100:
+            return f"{shown}%"
+    return f"{total * 100!r}%"
 
 
 def _shown(weight) -> str:

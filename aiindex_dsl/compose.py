@@ -390,7 +390,9 @@ def _merge_tree(parent_root: Node, child_root: Node, removals, problems) -> Node
     nodes[root_id] = _amend(nodes[root_id], child_root)
     for node, written_in in _patches(child_root, root_id):
         _apply(node, written_in, nodes, children, problems)
-    return _rebuild(root_id, nodes, children).model_copy(update={"id": child_root.id})
+    return _rebuild(root_id, nodes, children).model_copy(
+        update={"id": child_root.id, "span": child_root.span or nodes[root_id].span}
+    )
 
 
 def _flatten(node: Node, nodes: dict, children: dict) -> None:

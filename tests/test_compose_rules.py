@@ -174,6 +174,21 @@ def test_a_unit_removed_and_still_named_by_the_child_points_at_the_removal(
     )
 
 
+def test_a_child_index_named_as_a_node_of_the_parent_is_refused_at_its_line(
+    tmp_path,
+):
+    (tmp_path / "parent.aix").write_text(textwrap.dedent(PARENT), encoding="utf-8")
+    text = 'index x "Child" extends "parent.aix" {\n  version "9"\n}\n'
+    (tmp_path / "child.aix").write_text(text, encoding="utf-8")
+    with pytest.raises(AixError) as caught:
+        check(load_file(str(tmp_path / "child.aix")))
+    [problem] = [d for d in caught.value.diagnostics if d.code == "E210"]
+    assert problem.message == "the node id `x` is used twice"
+    assert problem.hints[0].startswith(
+        f"it is first declared at {tmp_path}/child.aix:1"
+    )
+
+
 def test_removing_what_the_parent_lacks_is_an_error(tmp_path):
     with pytest.raises(AixError) as caught:
         child(tmp_path, "  remove indicator gonne")
