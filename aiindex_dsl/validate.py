@@ -112,7 +112,33 @@ def read_units(index: Index) -> pl.DataFrame | None:
     empty = table.filter(pl.col("unit").is_null() | (pl.col("unit") == ""))
     if empty.height:
         raise AixError(_without_code(source, spec, empty["row"].to_list()))
+    _named_twice_over(table, source, spec)
     return _without_removed(table.drop("row"), spec, data.path_of(source))
+
+
+def _named_twice_over(table: pl.DataFrame, source: Source, spec) -> None:
+    """A code the file of ``units from`` gives two names (E420): which one
+    the results show would depend on the order of its rows. Rows that repeat
+    a code with the same name are harmless (a long file's)."""
+    if spec.name_column is None:
+        return
+    names = table.group_by("unit", maintain_order=True).agg(
+        pl.col("name").unique(maintain_order=True), pl.col("row").first()
+    )
+    twice = names.filter(pl.col("name").list.len() > 1)
+    if twice.height == 0:
+        return
+    path = data.path_of(source)
+    problems = []
+    for unit, named, row in twice.head(MAX_LISTED).iter_rows():
+        shown = ", ".join(f'"{n}"' for n in named[:3])
+        message = f"{path}: unit `{unit}` is named {len(named)} ways ({shown})"
+        hint = f"give `{unit}` one name in column `{spec.name_column}`"
+        location = f"{path}:{row}"
+        problems.append(
+            Diagnostic("E420", message, spec.span, (hint,), location=location)
+        )
+    raise AixError(problems)
 
 
 def _without_removed(table: pl.DataFrame, spec, path) -> pl.DataFrame:
