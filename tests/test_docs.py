@@ -307,6 +307,26 @@ def test_a_group_covered_in_part_is_shown_so_and_its_unscored_parent_why(cli, tm
     ) in lines
 
 
+def test_the_worked_example_computes_a_distance_to_target(cli, tmp_path):
+    (tmp_path / "t.csv").write_text("unit,x\nA,40\nB,120\n")
+    definition = tmp_path / "t.aix"
+    definition.write_text(
+        'index t "T" {\n  units { A B }\n  source d "D" { file "t.csv" }\n'
+        '  normalize target 100\n  indicator x "X" { from d "x" }\n}\n'
+    )
+    rows = {}
+    for unit in ("A", "B"):
+        target = tmp_path / f"{unit}.md"
+        command = ["docs", str(definition), "--unit", unit, "-o", str(target)]
+        assert cli.invoke(main, command).exit_code == 0
+        [rows[unit]] = [
+            r for r in target.read_text("utf-8").splitlines() if r.startswith("| X (x)")
+        ]
+    assert "`s = 100 · (40 − 0) / (100 − 0) = 40` | 40.00 |" in rows["A"]
+    # Beyond the target, the share is capped at it.
+    assert "`s = 100 · (120 − 0) / (100 − 0) = 120 → 100` | 100.00 |" in rows["B"]
+
+
 def _shown(value, decimals: int) -> str:
     """A number as a published table shows it (half up, after rounding away
     the last bits of the float)."""

@@ -108,14 +108,21 @@ def _substituted(index: Index, r: Resolved, row: dict | None, peers) -> dict | N
     if row is None or row["treated_value"] is None or row["score"] is None:
         return None
     method = r.normalization.method
-    if method not in ("anchors", "minmax", "minmax_pooled") or r.node.score_from:
+    if method not in ("anchors", "minmax", "minmax_pooled", "target"):
         return None
-    if r.transform not in TRANSFORMS:
+    if r.node.score_from or r.transform not in TRANSFORMS:
+        return None
+    # A distance to target is the share x / target: as anchors 0 and the
+    # target, above a negative direction's target / x, which has no such form.
+    target = method == "target"
+    if target and (r.direction == "negative" or r.transform != "none"):
         return None
     function = TRANSFORMS[r.transform] or (lambda v: v)
     value = row["treated_value"]
     try:
-        if method == "anchors":
+        if target:
+            x, worst, best = value, 0.0, r.normalization.target
+        elif method == "anchors":
             x, worst, best = (function(v) for v in (value, *_ends(r)))
         else:
             x, worst, best = _against_peers(r, function, row, peers[method])
@@ -131,7 +138,8 @@ def _substituted(index: Index, r: Resolved, row: dict | None, peers) -> dict | N
     unclipped = scale.low + (scale.high - scale.low) * (x - worst) / (best - worst)
     right = [*formulas.scaled(ratio, scale), formulas.op("=")]
     right.append(formulas.num(formulas.rounded(unclipped, digits)))
-    if row["clipped"]:
+    # A share beyond the target is capped at it, as a clipped anchor is.
+    if row["clipped"] or (target and unclipped > scale.high):
         right += [
             formulas.op("→"),
             formulas.num(formulas.rounded(row["score"], digits)),
