@@ -108,6 +108,12 @@ def test_the_results_show_each_units_coverage(cli, tmp_path):
     }
     assert rows["Beijing (BJ)"] == ["n/a", "4%"]
     assert rows["East China (EAST)"] == ["45.17", "84%"]
+    # A group's members by their names, read with the provinces from a file.
+    assert (
+        "| East China (EAST) | Shanghai, Jiangsu, Zhejiang, Anhui, Fujian, Jiangxi, "
+        "Shandong | the mean of its members' values weighted by gdp, which is "
+        "itself summed |"
+    ) in target.read_text("utf-8").splitlines()
 
 
 def test_a_derived_indicator_names_the_sources_of_what_it_reads(cli, tmp_path):

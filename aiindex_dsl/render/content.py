@@ -397,7 +397,7 @@ def method_section(
             for rule in _rules(leaves, lambda r: r.treat)
         ],
         "coverage": _rules(parents, lambda r: percent(r.min_coverage)),
-        "groups": [_group(index, g) for g in index.groups],
+        "groups": _groups(index, results),
         "apart": _statistics_apart(leaves),
         "own_rollups": _own_rollups(index) if index.groups else [],
         "ranking": _ranking(index, results),
@@ -496,9 +496,19 @@ def _own_rollups(index: Index) -> list[dict]:
     ]
 
 
-def _group(index: Index, group) -> dict:
-    """A unit group: its members and how its raw values roll up from theirs."""
-    names = {u.code: u.name or u.code for u in index.units}
+def _groups(index: Index, results: Results) -> list[dict]:
+    """The unit groups, their members named as the results name them (listed
+    or read from a file)."""
+    if not index.groups:
+        return []
+    rows = results.node_rows([index.id]).select("unit", "name").unique("unit")
+    names = dict(rows.iter_rows())
+    return [_group(index, group, names) for group in index.groups]
+
+
+def _group(index: Index, group, names: dict[str, str]) -> dict:
+    """A unit group: its members (by name) and how its raw values roll up
+    from theirs."""
     rollup = ROLLUPS[group.rollup]
     if group.by is not None:
         own = next((v.rollup for v in index.variables if v.id == group.by), None)
