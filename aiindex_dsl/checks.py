@@ -311,6 +311,9 @@ def _unit_codes(index: Index, codes: list[str]) -> Iterator[Diagnostic]:
     """A source's ``unit codes``: each to a unit of the index, each code of
     the file given once."""
     known = set(codes)
+    # A unit the index removes from one it extends may still be read under
+    # another code: its rows are then of no unit of the index.
+    known |= {r.id for r in index.removals if r.what == "unit"}
     for source in index.sources:
         seen: set[str] = set()
         for theirs, ours in source.unit_codes:

@@ -499,12 +499,19 @@ def _check_removals(parent: Index, child: Index, problems: list[Diagnostic]) -> 
         # A unit the parent reads from a file is looked for when it is read.
         read = removal.what == "unit" and parent.units_from is not None
         if removal.id not in known[removal.what] and not read:
+            hints = did_you_mean(removal.id, known[removal.what])
+            # A unit and a group are removed by different words.
+            other = {"unit": "group", "group": "unit"}.get(removal.what)
+            if other and removal.id in known[other]:
+                hints = (
+                    f"`{removal.id}` is a {other}: write `remove {other} {removal.id}`",
+                )
             problems.append(
                 Diagnostic(
                     "E306",
                     f"the parent has no {removal.what} `{removal.id}` to remove",
                     removal.span,
-                    did_you_mean(removal.id, known[removal.what]),
+                    hints,
                 )
             )
 

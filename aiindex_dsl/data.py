@@ -210,7 +210,8 @@ def recoded(frame: pl.LazyFrame, source: Source) -> pl.LazyFrame:
     if not source.unit_codes:
         return frame
     column = pl.col(source.unit_column).cast(pl.String)
-    mapping = dict(source.unit_codes)
+    # Matched as the data's codes are, without the blanks around them.
+    mapping = {theirs.strip(): ours for theirs, ours in source.unit_codes}
     recoded = column.str.strip_chars().replace(mapping)
     return frame.with_columns(recoded.fill_null(column))
 

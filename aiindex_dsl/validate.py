@@ -113,7 +113,8 @@ def read_units(index: Index) -> pl.DataFrame | None:
     if empty.height:
         raise AixError(_without_code(source, spec, empty["row"].to_list()))
     _named_twice_over(table, source, spec)
-    return _without_removed(table.drop("row"), spec, data.path_of(source))
+    groups = {g.code for g in index.groups}
+    return _without_removed(table.drop("row"), spec, source, groups)
 
 
 def _named_twice_over(table: pl.DataFrame, source: Source, spec) -> None:
@@ -141,23 +142,34 @@ def _named_twice_over(table: pl.DataFrame, source: Source, spec) -> None:
     raise AixError(problems)
 
 
-def _without_removed(table: pl.DataFrame, spec, path) -> pl.DataFrame:
+def _without_removed(
+    table: pl.DataFrame, spec, source: Source, groups: set[str]
+) -> pl.DataFrame:
     """The units read but those a ``remove unit`` drops; each of those must
     be among them (E306)."""
     if not spec.removed:
         return table
     codes = table["unit"].unique(maintain_order=True).to_list()
-    problems = [
-        Diagnostic(
-            "E306",
+    path = data.path_of(source)
+    read_as = dict(source.unit_codes)
+    problems = []
+    for unit in spec.removed:
+        if unit.code in codes:
+            continue
+        if unit.code in groups:
+            hints = (f"`{unit.code}` is a group: write `remove group {unit.code}`",)
+        elif unit.code in read_as:
+            ours = read_as[unit.code]
+            hints = (
+                f"the file's `{unit.code}` is read as `{ours}`: remove unit {ours}",
+            )
+        else:
+            hints = did_you_mean(unit.code, codes)
+        message = (
             f"the parent has no unit `{unit.code}` to remove: {path} does not "
-            f"list it in column `{spec.code_column}`",
-            unit.span,
-            did_you_mean(unit.code, codes),
+            f"list it in column `{spec.code_column}`"
         )
-        for unit in spec.removed
-        if unit.code not in codes
-    ]
+        problems.append(Diagnostic("E306", message, unit.span, hints))
     if problems:
         raise AixError(problems)
     return table.filter(~pl.col("unit").is_in([u.code for u in spec.removed]))

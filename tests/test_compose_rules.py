@@ -229,6 +229,35 @@ def test_removing_a_unit_the_parents_file_lacks_is_an_error(tmp_path):
     assert (problem.span.line, problem.hints) == (2, ("did you mean `C`?",))
 
 
+def test_a_group_removed_as_a_unit_is_told_its_word(tmp_path):
+    with pytest.raises(AixError) as caught:
+        child(tmp_path, "  remove unit G")
+    [problem] = caught.value.diagnostics
+    assert problem.code == "E306"
+    assert problem.hints == ("`G` is a group: write `remove group G`",)
+
+
+def test_a_unit_read_under_another_code_is_removed_by_the_indexs_code(tmp_path):
+    parent = READ_UNITS.replace(
+        'unit column "code" }', 'unit column "code"  unit codes { Cee C } }'
+    )
+    (tmp_path / "d.csv").write_text("code,x\nA,1\nB,3\nCee,5\n", encoding="utf-8")
+    child(tmp_path, "  remove unit C", parent)
+    scores = dict(
+        load(tmp_path / "child.aix")
+        .run()
+        .composite()
+        .select("unit", "score")
+        .iter_rows()
+    )
+    assert scores == {"A": 0.0, "B": 100.0}
+    child(tmp_path, "  remove unit Cee", parent)
+    with pytest.raises(AixError) as caught:
+        load(tmp_path / "child.aix").run()
+    [problem] = caught.value.diagnostics
+    assert problem.hints == ("the file's `Cee` is read as `C`: remove unit C",)
+
+
 def test_expectations_are_inherited_added_and_replaced_by_key(tmp_path):
     index = child(tmp_path, "  expect a US 55\n  expect a CN 40 in 2024")
     found = {(e.node, e.unit, e.year, e.points): e.value for e in index.expectations}

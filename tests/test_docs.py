@@ -333,6 +333,25 @@ def test_the_worked_example_computes_a_distance_to_target(cli, tmp_path):
     assert "`s = 100 · (120 − 0) / (100 − 0) = 120 → 100` | 100.00 |" in rows["B"]
 
 
+def test_the_changes_show_a_groups_statements_not_where_they_stand(cli, tmp_path):
+    (tmp_path / "d.csv").write_text("unit,x\nA,1\nB,3\nC,5\n")
+    (tmp_path / "p.aix").write_text(
+        'index p "P" {\n  units { A B C }\n  group G "G" { members A B C }\n'
+        '  source d "D" { file "d.csv" }\n  indicator x "X" { from d "x" }\n}\n'
+    )
+    (tmp_path / "c.aix").write_text(
+        'index c "C" extends "p.aix" {\n'
+        '  group G "G" { members A B C  rollup mean }\n}\n'
+    )
+    target = tmp_path / "c.md"
+    assert (
+        cli.invoke(main, ["docs", str(tmp_path / "c.aix"), "-o", str(target)]).exit_code
+        == 0
+    )
+    [line] = [r for r in target.read_text("utf-8").splitlines() if "units changed" in r]
+    assert line == "- units changed, G: rollup: sum → mean"
+
+
 def _shown(value, decimals: int) -> str:
     """A number as a published table shows it (half up, after rounding away
     the last bits of the float)."""

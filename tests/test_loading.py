@@ -55,7 +55,7 @@ def test_unit_codes_read_a_files_codes_as_the_indexs(scratch):
     # The file names its units otherwise; a unit it holds that the index
     # does not (Z) is left out, as ever.
     data = "unit,x,y\nAlpha,1.5,\n Bee ,3,4\nZ,9,9\n"
-    source = 'unit codes { Alpha A  "Bee" B }'
+    source = 'unit codes { Alpha A  " Bee " B }'
     results = run(scratch, {"d.csv": data}, "d.csv", source=source)
     assert values(results) == EXPECTED
     # The same in Parquet.

@@ -115,7 +115,11 @@ def _differences(old, new, describe) -> list[str]:
         # dimension's, which its leaves inherit, is one of its settings.
         fields = NODE_FIELDS if old.is_leaf else (*NODE_FIELDS, "normalization")
     else:
-        fields = tuple(f for f in type(old).model_fields if f not in ("span", "origin"))
+        fields = tuple(
+            f
+            for f in type(old).model_fields
+            if f not in ("span", "origin") and not f.endswith(("_span", "_spans"))
+        )
     found = []
     for field in fields:
         a, b = getattr(old, field), getattr(new, field)
