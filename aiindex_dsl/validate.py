@@ -1076,6 +1076,12 @@ def _bad_cells(table: pl.DataFrame, cells, scope: pl.Expr):
     bad = bad.filter(pl.col("year_bad") | scope)
     if bad.height == 0:
         return bad
+    # A blank line (no unit, no value, no year) is no row of data: a file
+    # ending with an empty line is read as one.
+    blank = pl.col("year_bad") & pl.col("unit").is_null() & pl.col("value").is_null()
+    bad = bad.filter(~blank)
+    if bad.height == 0:
+        return bad
     years = bad.filter(pl.col("year_bad")).unique("row", maintain_order=True)
     shown = pl.concat(
         [years.head(MAX_CELLS), bad.filter(~pl.col("year_bad")).head(MAX_CELLS)]

@@ -66,6 +66,13 @@ def test_unit_codes_read_a_files_codes_as_the_indexs(scratch):
     assert values(results) == EXPECTED
 
 
+def test_blank_lines_are_no_rows(scratch):
+    # Between the rows, at the end, and a line of separators only.
+    data = "unit,year,x,y\nA,2020,1.5,\n\nB,2020,3,4\n,,,\n\n"
+    results = run(scratch, {"d.csv": data}, "d.csv", source='year column "year"')
+    assert values(results) == EXPECTED
+
+
 def test_declared_missing_marker(scratch):
     data = "unit,x,y\nA,1.5,-\nB,3,4\n"
     results = run(scratch, {"d.csv": data}, "d.csv", source='missing "-"')
