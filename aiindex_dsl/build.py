@@ -542,6 +542,9 @@ class Builder:
         fields = self.block_fields(items, owner(span))
         if title is not None:
             fields.setdefault("title", unquote(title))
+        pairs, spans = fields.pop("unit_codes", ((), ()))
+        if pairs:
+            fields.update(unit_codes=pairs, unit_code_spans=spans)
         value = Source(id=str(name), span=span, origin=self.path, **fields)
         return Statement("source", value, span)
 
@@ -610,7 +613,10 @@ class Builder:
         pairs = tuple(
             (_code(codes[i]), _code(codes[i + 1])) for i in range(0, len(codes), 2)
         )
-        return Statement("unit_codes", pairs, span)
+        spans = tuple(
+            self.span([codes[i], codes[i + 1]]) for i in range(0, len(codes), 2)
+        )
+        return Statement("unit_codes", (pairs, spans), span)
 
     def missing_markers(self, children):
         _, *texts = children

@@ -316,13 +316,14 @@ def _unit_codes(index: Index, codes: list[str]) -> Iterator[Diagnostic]:
     known |= {r.id for r in index.removals if r.what == "unit"}
     for source in index.sources:
         seen: set[str] = set()
-        for theirs, ours in source.unit_codes:
+        spans = source.unit_code_spans or (source.span,) * len(source.unit_codes)
+        for (theirs, ours), span in zip(source.unit_codes, spans, strict=True):
             if theirs in seen:
                 yield Diagnostic(
                     "E261",
                     f"`unit codes` of source `{source.id}` give the file's code "
                     f"`{theirs}` twice",
-                    source.span,
+                    span,
                     ("keep one pair for it",),
                 )
             seen.add(theirs)
@@ -331,7 +332,7 @@ def _unit_codes(index: Index, codes: list[str]) -> Iterator[Diagnostic]:
                     "E260",
                     f"`unit codes` of source `{source.id}` read `{theirs}` as "
                     f"`{ours}`, which the index does not have",
-                    source.span,
+                    span,
                     did_you_mean(ours, codes)
                     or ("the second code of each pair is the index's",),
                 )

@@ -135,6 +135,7 @@ class Source(Model):
     # Pairs (the file's code, the index's): a file that names its units
     # otherwise than the index does (``USA`` for ``US``).
     unit_codes: tuple[tuple[str, str], ...] = ()
+    unit_code_spans: tuple[Span, ...] = ()  # where each pair is written
     span: Span | None = None
     origin: str | None = Field(
         default=None, description="The .aix file that declared it (for relative paths)."
